@@ -1,0 +1,103 @@
+/* pipeline keygen / pubkey, in the manner of `wg genkey` / `wg pubkey`. */
+#include "cli.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int keygen_main(cli_global *g, int argc, char **argv)
+{
+    (void)g;
+    if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        printf("Usage: pipeline keygen [FILE]\n\n"
+               "Without FILE, prints a new private key (base64) on stdout.\n"
+               "With FILE, writes it there with mode 0600 (never "
+               "overwrites).\n");
+        return 0;
+    }
+    if (argc > 2) {
+        cli_error("keygen", "expected at most one FILE");
+        return EXIT_USAGE;
+    }
+    pl_keypair kp;
+    pl_key_generate(&kp);
+    int rc = 0;
+    if (argc == 2) {
+        pl_error err;
+        if (pl_key_save(argv[1], &kp, &err)) {
+            cli_error("keygen", "%s", err.msg);
+            rc = 1;
+        }
+    } else {
+        char b64[PL_KEY_B64_LEN + 1];
+        pl_key_to_base64(kp.priv, b64);
+        printf("%s\n", b64);
+        sodium_memzero(b64, sizeof b64);
+    }
+    sodium_memzero(&kp, sizeof kp);
+    return rc;
+}
+
+int pubkey_main(cli_global *g, int argc, char **argv)
+{
+    enum { OPT_SERVER = OPT_SUB_BASE, OPT_CLIENT };
+    static const struct option opts[] = {
+        {"server", no_argument, NULL, OPT_SERVER},
+        {"client", no_argument, NULL, OPT_CLIENT},
+        {"key-file", required_argument, NULL, OPT_KEY_FILE},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    const char *which = NULL, *file = NULL;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_SERVER:
+            which = "server.key";
+            break;
+        case OPT_CLIENT:
+            which = "client.key";
+            break;
+        case OPT_KEY_FILE:
+            file = optarg;
+            break;
+        case 'h':
+            printf("Usage: pipeline pubkey [--server | --client | --key-file "
+                   "FILE]\n\n"
+                   "Without options, reads a private key on stdin and prints "
+                   "its public key.\n"
+                   "--server / --client print the public key of this "
+                   "machine's server or\nclient key (beside the config file, "
+                   "or config key_file), creating it on\nfirst use.\n");
+            return 0;
+        default:
+            return EXIT_USAGE;
+        }
+    }
+    pl_keypair kp;
+    pl_error err;
+    if (which || file) {
+        if (cli_load_key(g, "pubkey", file, which ? which : "client.key",
+                         &kp))
+            return 1;
+    } else {
+        char line[256];
+        if (!fgets(line, sizeof line, stdin)) {
+            cli_error("pubkey", "expected a private key on stdin");
+            return 1;
+        }
+        int rc = pl_key_from_base64(line, kp.priv, &err);
+        sodium_memzero(line, sizeof line);
+        if (rc) {
+            cli_error("pubkey", "%s", err.msg);
+            return 1;
+        }
+        pl_key_public(kp.priv, kp.pub);
+    }
+    char b64[PL_KEY_B64_LEN + 1];
+    pl_key_to_base64(kp.pub, b64);
+    printf("%s\n", b64);
+    sodium_memzero(&kp, sizeof kp);
+    return 0;
+}

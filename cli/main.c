@@ -1,0 +1,118 @@
+/* pipeline: drive a Nitro Enclave over vsock. Subcommand table and global
+ * options; each subcommand lives in its own file. */
+#include "cli.h"
+
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    cli_main fn;
+    const char *description;
+} subcommands[] = {
+    {"listen", listen_main, "serve calls (run this inside the enclave)"},
+    {"run", run_main, "run a command in the enclave"},
+    {"send-file", send_file_main, "copy a file into the enclave"},
+    {"recv-file", recv_file_main, "copy a file out of the enclave"},
+    {"send-dir", send_dir_main, "copy a directory tree into the enclave"},
+    {"recv-dir", recv_dir_main, "copy a directory tree out of the enclave"},
+    {"ping", ping_main, "check the server: version, key and round trip"},
+    {"keygen", keygen_main, "generate a private key"},
+    {"pubkey", pubkey_main, "print a public key"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: pipeline [-c|--config PATH] SUBCOMMAND [OPTIONS]\n"
+            "\n"
+            "Run commands in an AWS Nitro Enclave and move files in and out, "
+            "over an\nencrypted, authenticated channel (Noise XX).\n\n"
+            "Subcommands:\n");
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        fprintf(f, "  %-10s %s\n", subcommands[i].name,
+                subcommands[i].description);
+    fprintf(f,
+            "\nOptions:\n"
+            "  -c, --config PATH  configuration file (default %s)\n"
+            "  -h, --help         this help; `pipeline SUBCOMMAND --help` for "
+            "more\n"
+            "  -V, --version      print the version\n"
+            "  -g, --george       meet George\n"
+            "  -p, --pascal       meet Pascal\n",
+            PL_DEFAULT_CONFIG);
+}
+
+int main(int argc, char **argv)
+{
+    if (sodium_init() < 0) {
+        fprintf(stderr, "pipeline: cannot initialise libsodium\n");
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    cli_global g;
+    memset(&g, 0, sizeof g);
+    g.config_path = PL_DEFAULT_CONFIG;
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"george", no_argument, NULL, 'g'},
+        {"pascal", no_argument, NULL, 'p'},
+        /* The original's docs spell the cats as their faces. */
+        {"=(^\">,.\xe2\x80\xa2.,<\"^)=", no_argument, NULL, 'g'},
+        {"=(^\",..,\"^)=", no_argument, NULL, 'p'},
+        {0},
+    };
+    int opt;
+    /* '+': stop at the subcommand; its options are its own. */
+    while ((opt = getopt_long(argc, argv, "+c:hVgp", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            g.config_path = optarg;
+            g.config_given = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("pipeline %s\n", PIPELINE_VERSION);
+            return 0;
+        case 'g':
+            cats_george();
+            return 0;
+        case 'p':
+            cats_pascal();
+            return 0;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *name = argv[optind];
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++) {
+        if (strcmp(name, subcommands[i].name) != 0)
+            continue;
+        pl_error err;
+        if (pl_config_load(&g.cfg, g.config_path, g.config_given, &err)) {
+            cli_error(NULL, "%s", err.msg);
+            pl_config_free(&g.cfg);
+            return EXIT_USAGE;
+        }
+        int sub_argc = argc - optind;
+        char **sub_argv = argv + optind;
+        optind = 1; /* reset getopt for the subcommand */
+        int rc = subcommands[i].fn(&g, sub_argc, sub_argv);
+        pl_config_free(&g.cfg);
+        return rc;
+    }
+    cli_error(NULL, "unknown subcommand \"%s\" (see pipeline --help)", name);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,42 @@
+/* pipeline ping: the server's version, key and round-trip time. */
+#include "cli.h"
+
+#include <stdio.h>
+
+int ping_main(cli_global *g, int argc, char **argv)
+{
+    static const struct option opts[] = {CLI_CONN_OPTIONS, {0}};
+    cli_conn conn;
+    cli_conn_init(&conn);
+    int opt;
+    while ((opt = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        if (opt == 'h') {
+            printf("Usage: pipeline ping [OPTIONS]\n\n" CLI_CONN_HELP);
+            return 0;
+        }
+        int rc = cli_conn_option(&conn, "ping", opt, optarg);
+        if (rc <= 0)
+            return EXIT_USAGE;
+    }
+    if (optind < argc) {
+        cli_error("ping", "unexpected argument \"%s\"", argv[optind]);
+        return EXIT_USAGE;
+    }
+    pl_client *c;
+    if (cli_connect(g, "ping", &conn, &c))
+        return EXIT_CONNECTION;
+    pl_ping_info info;
+    pl_error err;
+    int rc = pl_client_ping(c, &info, &err);
+    if (rc) {
+        cli_error("ping", "%s", err.msg);
+        rc = cli_exit_code(&err);
+    } else {
+        char key[PL_KEY_B64_LEN + 1];
+        pl_key_to_base64(c->server_key, key);
+        printf("pong from %s: %s, key %s, %.3f ms\n", c->ch.peer,
+               info.software, key, info.rtt_ms);
+    }
+    pl_client_close(c);
+    return rc;
+}

@@ -1,0 +1,156 @@
+#include "client.h"
+
+#include "handshake.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct key_check {
+    const pl_client_opts *o;
+    int recorded;
+} key_check;
+
+static int check_server_key(const uint8_t key[32], void *arg, pl_error *err)
+{
+    key_check *kc = arg;
+    const pl_client_opts *o = kc->o;
+    if (o->has_pin) {
+        if (sodium_memcmp(key, o->pin, 32) == 0)
+            return 0;
+        char want[PL_KEY_B64_LEN + 1], got[PL_KEY_B64_LEN + 1];
+        pl_key_to_base64(o->pin, want);
+        pl_key_to_base64(key, got);
+        return pl_fail(err, PL_ERR_AUTH,
+                       "server key mismatch for %s: expected %s, received %s",
+                       o->address.text, want, got);
+    }
+    if (o->known_servers)
+        return pl_known_servers_check(o->known_servers, o->address.text, key,
+                                      &kc->recorded, err);
+    return 0;
+}
+
+int pl_client_connect(pl_client **out, const pl_client_opts *o,
+                      pl_error *err)
+{
+    *out = NULL;
+    int fd = pl_transport_connect(&o->address, o->connect_timeout_ms, err);
+    if (fd < 0)
+        return -1;
+    pl_client *c = calloc(1, sizeof *c);
+    if (!c) {
+        close(fd);
+        return pl_fail(err, PL_ERR_NOMEM, "out of memory");
+    }
+    /* The handshake must not hang on a silent server. */
+    pl_channel_init(&c->ch, fd, o->connect_timeout_ms);
+    snprintf(c->ch.peer, sizeof c->ch.peer, "%s", o->address.text);
+    key_check kc = {.o = o};
+    Pipeline__V1__Hello *hello = NULL;
+    if (pl_handshake_client(&c->ch, o->key.priv, check_server_key, &kc,
+                            &hello, err)) {
+        if (err->code == PL_ERR_TIMEOUT || err->code == PL_ERR_CLOSED)
+            pl_fail(err, PL_ERR_HANDSHAKE,
+                    "%s: no pipeline handshake from the server (%s)",
+                    o->address.text, err->msg);
+        pl_client_close(c);
+        return -1;
+    }
+    snprintf(c->server_software, sizeof c->server_software, "%s",
+             hello->software);
+    pipeline__v1__hello__free_unpacked(hello, NULL);
+    memcpy(c->server_key, c->ch.remote_key, 32);
+    c->recorded_key = kc.recorded;
+    c->ch.timeout_ms = o->io_timeout_ms;
+    *out = c;
+    return 0;
+}
+
+void pl_client_close(pl_client *c)
+{
+    if (!c)
+        return;
+    pl_channel_close(&c->ch);
+    free(c);
+}
+
+int pl_client_status_error(const Pipeline__V1__Status *st, pl_error *err)
+{
+    pl_code code = PL_ERR_REMOTE;
+    if (st->code == PIPELINE__V1__CODE__CODE_UNAUTHENTICATED)
+        code = PL_ERR_AUTH;
+    pl_fail(err, code, "%s", st->message && st->message[0]
+                                 ? st->message
+                                 : "the server reported an error");
+    if (err)
+        err->status = st->code;
+    return -1;
+}
+
+int pl_client_expect(pl_client *c, int body_case, pl_frame **out,
+                     pl_error *err)
+{
+    pl_frame *f = NULL;
+    if (pl_channel_recv(&c->ch, &f, err)) {
+        if (err->code == PL_ERR_CLOSED)
+            pl_fail(err, PL_ERR_CLOSED,
+                    "the server closed the connection without an answer");
+        return -1;
+    }
+    if (f->body_case == PIPELINE__V1__FRAME__BODY_STATUS &&
+        body_case != PIPELINE__V1__FRAME__BODY_STATUS) {
+        pl_client_status_error(f->status, err);
+        pl_frame_free(f);
+        return -1;
+    }
+    if (f->body_case != (unsigned)body_case) {
+        pl_fail(err, PL_ERR_PROTOCOL, "expected a %s frame, got %s",
+                pl_frame_name(body_case), pl_frame_name(f->body_case));
+        pl_frame_free(f);
+        return -1;
+    }
+    *out = f;
+    return 0;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int pl_client_ping(pl_client *c, pl_ping_info *info, pl_error *err)
+{
+    uint8_t nonce[16];
+    randombytes_buf(nonce, sizeof nonce);
+    Pipeline__V1__PingRequest p = PIPELINE__V1__PING_REQUEST__INIT;
+    p.payload.data = nonce;
+    p.payload.len = sizeof nonce;
+    pl_frame f = PIPELINE__V1__FRAME__INIT;
+    f.body_case = PIPELINE__V1__FRAME__BODY_PING;
+    f.ping = &p;
+    double t0 = now_ms();
+    if (pl_channel_send(&c->ch, &f, err))
+        return -1;
+    pl_frame *r;
+    if (pl_client_expect(c, PIPELINE__V1__FRAME__BODY_PING_RESULT, &r, err))
+        return -1;
+    int rc = 0;
+    if (r->ping_result->payload.len != sizeof nonce ||
+        memcmp(r->ping_result->payload.data, nonce, sizeof nonce) != 0)
+        rc = pl_fail(err, PL_ERR_PROTOCOL, "ping answer does not echo the "
+                                           "request");
+    if (info) {
+        info->rtt_ms = now_ms() - t0;
+        snprintf(info->software, sizeof info->software, "%s",
+                 r->ping_result->software);
+        info->server_time_ns = r->ping_result->server_time_unix_ns;
+    }
+    pl_frame_free(r);
+    return rc;
+}

@@ -1,0 +1,274 @@
+#include "channel.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sodium.h>
+#include <time.h>
+#include <unistd.h>
+
+void pl_channel_init(pl_channel *ch, int fd, int timeout_ms)
+{
+    memset(ch, 0, sizeof *ch);
+    ch->fd = fd;
+    ch->timeout_ms = timeout_ms;
+}
+
+void pl_channel_close(pl_channel *ch)
+{
+    noise_cs_clear(&ch->tx);
+    noise_cs_clear(&ch->rx);
+    sodium_memzero(ch->in, sizeof ch->in);
+    sodium_memzero(ch->out, sizeof ch->out);
+    if (ch->fd >= 0)
+        close(ch->fd);
+    ch->fd = -1;
+}
+
+int pl_wait_fd(int fd, short events, int timeout_ms, pl_error *err)
+{
+    struct pollfd p = {.fd = fd, .events = events};
+    for (;;) {
+        int rc = poll(&p, 1, timeout_ms);
+        if (rc > 0)
+            return 0;
+        if (rc == 0)
+            return pl_fail(err, PL_ERR_TIMEOUT,
+                           "peer sent nothing for %d ms", timeout_ms);
+        if (errno != EINTR)
+            return pl_fail_errno(err, PL_ERR_IO, errno, "poll");
+    }
+}
+
+size_t pl_channel_pending(const pl_channel *ch)
+{
+    return ch->out_len - ch->out_off;
+}
+
+int pl_channel_flush(pl_channel *ch, pl_error *err)
+{
+    while (ch->out_off < ch->out_len) {
+        ssize_t n = write(ch->fd, ch->out + ch->out_off,
+                          ch->out_len - ch->out_off);
+        if (n > 0) {
+            ch->out_off += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+            return pl_fail(err, PL_ERR_CLOSED, "connection closed by peer");
+        return pl_fail_errno(err, PL_ERR_IO, n < 0 ? errno : EIO,
+                             "write to peer");
+    }
+    ch->out_off = ch->out_len = 0;
+    return 1;
+}
+
+int pl_channel_drain(pl_channel *ch, pl_error *err)
+{
+    for (;;) {
+        int rc = pl_channel_flush(ch, err);
+        if (rc != 0)
+            return rc < 0 ? -1 : 0;
+        if (pl_wait_fd(ch->fd, POLLOUT, ch->timeout_ms, err))
+            return pl_fail(err, PL_ERR_TIMEOUT,
+                           "peer stopped reading for %d ms", ch->timeout_ms);
+    }
+}
+
+static void put_len(uint8_t *p, size_t n)
+{
+    p[0] = (uint8_t)(n >> 8);
+    p[1] = (uint8_t)n;
+}
+
+int pl_channel_write_raw(pl_channel *ch, const uint8_t *msg, size_t len,
+                         pl_error *err)
+{
+    if (pl_channel_drain(ch, err))
+        return -1;
+    if (len == 0 || len > NOISE_MAX_MSG)
+        return pl_fail(err, PL_ERR_INTERNAL, "message length %zu", len);
+    put_len(ch->out, len);
+    memcpy(ch->out + 2, msg, len);
+    ch->out_off = 0;
+    ch->out_len = len + 2;
+    return pl_channel_drain(ch, err);
+}
+
+/* Reads towards a complete message in ch->in. 1 when complete. */
+static int read_message(pl_channel *ch, pl_error *err)
+{
+    for (;;) {
+        size_t want = 2;
+        if (ch->in_have >= 2) {
+            size_t n = ((size_t)ch->in[0] << 8) | ch->in[1];
+            if (n == 0)
+                return pl_fail(err, PL_ERR_PROTOCOL,
+                               "peer sent a zero-length message");
+            want = 2 + n;
+        }
+        if (ch->in_have == want && want > 2)
+            return 1;
+        ssize_t r = read(ch->fd, ch->in + ch->in_have, want - ch->in_have);
+        if (r > 0) {
+            ch->in_have += (size_t)r;
+            continue;
+        }
+        if (r == 0) {
+            if (ch->in_have)
+                return pl_fail(err, PL_ERR_CLOSED,
+                               "peer closed the connection in the middle "
+                               "of a message");
+            return pl_fail(err, PL_ERR_CLOSED, "connection closed by peer");
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return 0;
+        if (errno == ECONNRESET)
+            return pl_fail(err, PL_ERR_CLOSED, "connection reset by peer");
+        return pl_fail_errno(err, PL_ERR_IO, errno, "read from peer");
+    }
+}
+
+int pl_channel_read_raw(pl_channel *ch, uint8_t *msg, size_t cap,
+                        size_t *len, pl_error *err)
+{
+    for (;;) {
+        int rc = read_message(ch, err);
+        if (rc < 0)
+            return -1;
+        if (rc == 1)
+            break;
+        if (pl_wait_fd(ch->fd, POLLIN, ch->timeout_ms, err))
+            return -1;
+    }
+    size_t n = ch->in_have - 2;
+    ch->in_have = 0;
+    if (n > cap)
+        return pl_fail(err, PL_ERR_PROTOCOL,
+                       "handshake message of %zu bytes is too long", n);
+    memcpy(msg, ch->in + 2, n);
+    *len = n;
+    return 0;
+}
+
+int pl_channel_queue(pl_channel *ch, const pl_frame *f, pl_error *err)
+{
+    if (pl_channel_pending(ch))
+        return pl_fail(err, PL_ERR_INTERNAL, "channel output busy");
+    size_t n = pipeline__v1__frame__get_packed_size(f);
+    if (n > PL_FRAME_MAX)
+        return pl_fail(err, PL_ERR_INTERNAL,
+                       "frame of %zu bytes exceeds the %d-byte limit", n,
+                       PL_FRAME_MAX);
+    pipeline__v1__frame__pack(f, ch->out + 2);
+    size_t clen;
+    if (noise_cs_encrypt(&ch->tx, NULL, 0, ch->out + 2, n, ch->out + 2,
+                         &clen))
+        return pl_fail(err, PL_ERR_PROTOCOL, "send nonce exhausted");
+    put_len(ch->out, clen);
+    ch->out_off = 0;
+    ch->out_len = clen + 2;
+    return pl_channel_flush(ch, err) < 0 ? -1 : 0;
+}
+
+int pl_channel_queue_data(pl_channel *ch, int stream, const uint8_t *buf,
+                          size_t len, pl_error *err)
+{
+    Pipeline__V1__Data d = PIPELINE__V1__DATA__INIT;
+    d.stream = stream;
+    d.data.data = (uint8_t *)buf;
+    d.data.len = len;
+    pl_frame f = PIPELINE__V1__FRAME__INIT;
+    f.body_case = PIPELINE__V1__FRAME__BODY_DATA;
+    f.data = &d;
+    return pl_channel_queue(ch, &f, err);
+}
+
+int pl_channel_read_step(pl_channel *ch, pl_frame **out, pl_error *err)
+{
+    int rc = read_message(ch, err);
+    if (rc <= 0)
+        return rc;
+    size_t n = ch->in_have - 2, plen;
+    ch->in_have = 0;
+    if (noise_cs_decrypt(&ch->rx, NULL, 0, ch->in + 2, n, ch->in + 2, &plen))
+        return pl_fail(err, PL_ERR_PROTOCOL,
+                       "a message from the peer failed authentication");
+    pl_frame *f = pipeline__v1__frame__unpack(NULL, plen, ch->in + 2);
+    if (!f)
+        return pl_fail(err, PL_ERR_PROTOCOL,
+                       "a message from the peer is not a valid Frame");
+    if (f->body_case == PIPELINE__V1__FRAME__BODY__NOT_SET) {
+        pl_frame_free(f);
+        return pl_fail(err, PL_ERR_PROTOCOL, "the peer sent an empty Frame");
+    }
+    *out = f;
+    return 1;
+}
+
+int pl_channel_send(pl_channel *ch, const pl_frame *f, pl_error *err)
+{
+    if (pl_channel_drain(ch, err) || pl_channel_queue(ch, f, err))
+        return -1;
+    return pl_channel_drain(ch, err);
+}
+
+int pl_channel_send_data(pl_channel *ch, int stream, const uint8_t *buf,
+                         size_t len, pl_error *err)
+{
+    if (pl_channel_drain(ch, err) ||
+        pl_channel_queue_data(ch, stream, buf, len, err))
+        return -1;
+    return 0;
+}
+
+int pl_channel_recv(pl_channel *ch, pl_frame **out, pl_error *err)
+{
+    if (pl_channel_drain(ch, err))
+        return -1;
+    for (;;) {
+        int rc = pl_channel_read_step(ch, out, err);
+        if (rc)
+            return rc < 0 ? -1 : 0;
+        if (pl_wait_fd(ch->fd, POLLIN, ch->timeout_ms, err))
+            return -1;
+    }
+}
+
+void pl_frame_free(pl_frame *f)
+{
+    if (f)
+        pipeline__v1__frame__free_unpacked(f, NULL);
+}
+
+int pl_channel_send_status(pl_channel *ch, int code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    Pipeline__V1__Status st = PIPELINE__V1__STATUS__INIT;
+    st.code = code;
+    st.message = msg;
+    pl_frame f = PIPELINE__V1__FRAME__INIT;
+    f.body_case = PIPELINE__V1__FRAME__BODY_STATUS;
+    f.status = &st;
+    pl_error e;
+    return pl_channel_send(ch, &f, &e);
+}
+
+const char *pl_frame_name(int body_case)
+{
+    const ProtobufCFieldDescriptor *fd = protobuf_c_message_descriptor_get_field(
+        &pipeline__v1__frame__descriptor, (unsigned)body_case);
+    return fd ? fd->name : "nothing";
+}

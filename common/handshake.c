@@ -1,0 +1,173 @@
+#include "handshake.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const features[] = {"ping", "exec", "put-file", "get-file",
+                                       "put-dir", "get-dir"};
+
+/* Packs our Hello into buf; returns its length. */
+static size_t pack_hello(uint8_t *buf, size_t cap)
+{
+    Pipeline__V1__Hello h = PIPELINE__V1__HELLO__INIT;
+    h.software = "pipeline " PIPELINE_VERSION;
+    h.protocol_version = 1;
+    h.n_features = sizeof features / sizeof features[0];
+    h.features = (char **)features;
+    size_t n = pipeline__v1__hello__get_packed_size(&h);
+    if (n > cap)
+        return 0;
+    return pipeline__v1__hello__pack(&h, buf);
+}
+
+static int unpack_hello(const uint8_t *buf, size_t n,
+                        Pipeline__V1__Hello **hello, pl_error *err)
+{
+    Pipeline__V1__Hello *h = pipeline__v1__hello__unpack(NULL, n, buf);
+    if (!h)
+        return pl_fail(err, PL_ERR_HANDSHAKE,
+                       "the peer's Hello is not a valid message");
+    if (hello)
+        *hello = h;
+    else
+        pipeline__v1__hello__free_unpacked(h, NULL);
+    return 0;
+}
+
+/* Buffers for one handshake; on the heap to keep thread stacks small. */
+typedef struct hs_bufs {
+    uint8_t msg[NOISE_MAX_MSG];
+    uint8_t payload[NOISE_MAX_MSG];
+    noise_handshake hs;
+} hs_bufs;
+
+static void finish(pl_channel *ch, hs_bufs *b)
+{
+    memcpy(ch->remote_key, noise_hs_remote_static(&b->hs), 32);
+    noise_hs_split(&b->hs, &ch->tx, &ch->rx);
+}
+
+static void free_bufs(hs_bufs *b)
+{
+    noise_hs_clear(&b->hs);
+    sodium_free(b);
+}
+
+int pl_handshake_client(pl_channel *ch, const uint8_t s_priv[32],
+                        pl_server_key_check check, void *arg,
+                        Pipeline__V1__Hello **hello, pl_error *err)
+{
+    const char *line = PL_NEGOTIATION_LINE;
+    size_t linelen = strlen(line), n, plen;
+    hs_bufs *b = sodium_malloc(sizeof *b);
+    if (!b)
+        return pl_fail(err, PL_ERR_NOMEM, "out of memory");
+    int rc = -1;
+    if (pl_channel_write_raw(ch, (const uint8_t *)line, linelen, err))
+        goto out;
+    if (noise_hs_init(&b->hs, 1, (const uint8_t *)line, linelen, s_priv,
+                      NULL)) {
+        pl_fail(err, PL_ERR_HANDSHAKE, "cannot start the Noise handshake");
+        goto out;
+    }
+    if (noise_hs_write(&b->hs, NULL, 0, b->msg, sizeof b->msg, &n) ||
+        pl_channel_write_raw(ch, b->msg, n, err))
+        goto out;
+    if (pl_channel_read_raw(ch, b->msg, sizeof b->msg, &n, err))
+        goto out;
+    if (n >= 7 && memcmp(b->msg, "error: ", 7) == 0) {
+        pl_fail(err, PL_ERR_HANDSHAKE, "server refused the protocol: %.*s",
+                (int)(n > 300 ? 300 : n - 7), (const char *)b->msg + 7);
+        goto out;
+    }
+    if (noise_hs_read(&b->hs, b->msg, n, b->payload, sizeof b->payload,
+                      &plen)) {
+        pl_fail(err, PL_ERR_HANDSHAKE,
+                "the server's handshake message failed to decrypt (not a "
+                "pipeline server, or a tampered connection)");
+        goto out;
+    }
+    /* Check the server's identity before revealing ours. */
+    if (check && check(noise_hs_remote_static(&b->hs), arg, err))
+        goto out;
+    if (unpack_hello(b->payload, plen, hello, err))
+        goto out;
+    plen = pack_hello(b->payload, sizeof b->payload);
+    if (noise_hs_write(&b->hs, b->payload, plen, b->msg, sizeof b->msg, &n) ||
+        pl_channel_write_raw(ch, b->msg, n, err)) {
+        if (hello && *hello) {
+            pipeline__v1__hello__free_unpacked(*hello, NULL);
+            *hello = NULL;
+        }
+        if (err && err->code == PL_OK)
+            pl_fail(err, PL_ERR_HANDSHAKE, "cannot write handshake message");
+        goto out;
+    }
+    finish(ch, b);
+    rc = 0;
+out:
+    free_bufs(b);
+    return rc;
+}
+
+int pl_handshake_server(pl_channel *ch, const uint8_t s_priv[32],
+                        Pipeline__V1__Hello **hello, pl_error *err)
+{
+    size_t n, plen;
+    hs_bufs *b = sodium_malloc(sizeof *b);
+    if (!b)
+        return pl_fail(err, PL_ERR_NOMEM, "out of memory");
+    int rc = -1;
+    char line[256];
+    if (pl_channel_read_raw(ch, b->msg, sizeof line - 1, &n, err))
+        goto out;
+    memcpy(line, b->msg, n);
+    line[n] = '\0';
+    if (n != strlen(PL_NEGOTIATION_LINE) ||
+        memcmp(line, PL_NEGOTIATION_LINE, n) != 0) {
+        char ans[512];
+        int m = snprintf(ans, sizeof ans,
+                         "error: unsupported protocol; this server speaks "
+                         "\"%s\"",
+                         PL_NEGOTIATION_LINE);
+        pl_error ignored;
+        pl_channel_write_raw(ch, (const uint8_t *)ans, (size_t)m, &ignored);
+        pl_fail(err, PL_ERR_HANDSHAKE, "client asked for an unsupported "
+                                       "protocol");
+        goto out;
+    }
+    if (noise_hs_init(&b->hs, 0, (const uint8_t *)line, n, s_priv, NULL)) {
+        pl_fail(err, PL_ERR_HANDSHAKE, "cannot start the Noise handshake");
+        goto out;
+    }
+    if (pl_channel_read_raw(ch, b->msg, sizeof b->msg, &n, err))
+        goto out;
+    if (noise_hs_read(&b->hs, b->msg, n, b->payload, sizeof b->payload,
+                      &plen)) {
+        pl_fail(err, PL_ERR_HANDSHAKE, "malformed first handshake message");
+        goto out;
+    }
+    plen = pack_hello(b->payload, sizeof b->payload);
+    if (noise_hs_write(&b->hs, b->payload, plen, b->msg, sizeof b->msg, &n)) {
+        pl_fail(err, PL_ERR_HANDSHAKE, "cannot write handshake message");
+        goto out;
+    }
+    if (pl_channel_write_raw(ch, b->msg, n, err))
+        goto out;
+    if (pl_channel_read_raw(ch, b->msg, sizeof b->msg, &n, err))
+        goto out;
+    if (noise_hs_read(&b->hs, b->msg, n, b->payload, sizeof b->payload,
+                      &plen)) {
+        pl_fail(err, PL_ERR_HANDSHAKE,
+                "the client's last handshake message failed to decrypt");
+        goto out;
+    }
+    if (unpack_hello(b->payload, plen, hello, err))
+        goto out;
+    finish(ch, b);
+    rc = 0;
+out:
+    free_bufs(b);
+    return rc;
+}

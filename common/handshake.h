@@ -1,0 +1,29 @@
+/*
+ * Opening a secure channel: the cleartext negotiation line (which is also
+ * the Noise prologue), then the three XX messages carrying Hello payloads.
+ */
+#ifndef PIPELINE_HANDSHAKE_H
+#define PIPELINE_HANDSHAKE_H
+
+#include "channel.h"
+
+#define PL_PROTOCOL_PREFIX "pipeline/1 "
+#define PL_NEGOTIATION_LINE PL_PROTOCOL_PREFIX NOISE_PROTOCOL_NAME
+
+/* Decides whether to go on once the server's static key is known (before
+ * the client reveals its own). Returns 0 to accept, -1 with err set. */
+typedef int (*pl_server_key_check)(const uint8_t key[32], void *arg,
+                                   pl_error *err);
+
+/* Client side. On success ch->tx/rx/remote_key are set and *hello holds
+ * the server's Hello (free with pipeline__v1__hello__free_unpacked). */
+int pl_handshake_client(pl_channel *ch, const uint8_t s_priv[32],
+                        pl_server_key_check check, void *arg,
+                        Pipeline__V1__Hello **hello, pl_error *err);
+
+/* Server side: the whole exchange must finish within ch->timeout_ms per
+ * step. An unsupported protocol line gets a cleartext "error: " answer. */
+int pl_handshake_server(pl_channel *ch, const uint8_t s_priv[32],
+                        Pipeline__V1__Hello **hello, pl_error *err);
+
+#endif

@@ -1,0 +1,7 @@
+/* Server-side logging: one line per event on stderr, safe from any thread. */
+#ifndef PIPELINE_LOG_H
+#define PIPELINE_LOG_H
+
+void pl_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

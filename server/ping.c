@@ -1,0 +1,23 @@
+#include "log.h"
+#include "session.h"
+
+#include <time.h>
+
+int pl_handle_ping(pl_session *s, pl_frame *req)
+{
+    Pipeline__V1__PingResult r = PIPELINE__V1__PING_RESULT__INIT;
+    r.payload = req->ping->payload;
+    r.software = "pipeline " PIPELINE_VERSION;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    r.server_time_unix_ns =
+        (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    pl_frame f = PIPELINE__V1__FRAME__INIT;
+    f.body_case = PIPELINE__V1__FRAME__BODY_PING_RESULT;
+    f.ping_result = &r;
+    pl_error err;
+    int rc = pl_channel_send(&s->ch, &f, &err);
+    pl_log("%s: ping from %s", s->peer, s->client_key);
+    pl_frame_free(req);
+    return rc;
+}

@@ -1,0 +1,149 @@
+#include "server.h"
+
+#include "log.h"
+#include "session.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+int pl_server_open(pl_server *s, const pl_address *a, const pl_keypair *key,
+                   const pl_config *cfg, pl_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->address = *a;
+    s->key = *key;
+    s->cfg = cfg;
+    s->listen_fd = -1;
+    pthread_mutex_init(&s->lock, NULL);
+    if (!cfg->authorized_keys && !pl_address_is_loopback(a))
+        return pl_fail(err, PL_ERR_CONFIG,
+                       "refusing to listen on %s without an authorized keys "
+                       "file: any host that can reach it could run commands. "
+                       "Set server.authorized_keys in %s (or --authorized-keys)",
+                       a->text, cfg->path);
+    s->listen_fd = pl_transport_listen(a, 128, err);
+    return s->listen_fd < 0 ? -1 : 0;
+}
+
+typedef struct conn_arg {
+    pl_server *srv;
+    int fd;
+    char peer[128];
+} conn_arg;
+
+static void *conn_thread(void *p)
+{
+    conn_arg *a = p;
+    pl_session_serve(a->srv, a->fd, a->peer);
+    pthread_mutex_lock(&a->srv->lock);
+    a->srv->connections--;
+    pthread_mutex_unlock(&a->srv->lock);
+    free(a);
+    return NULL;
+}
+
+static void spawn_connection(pl_server *s, int fd, const char *peer)
+{
+    pthread_mutex_lock(&s->lock);
+    int over = s->connections >= s->cfg->max_connections;
+    if (!over)
+        s->connections++;
+    pthread_mutex_unlock(&s->lock);
+    if (over) {
+        pl_log("%s: refused: %d connections already open "
+               "(server.max_connections)",
+               peer, s->cfg->max_connections);
+        close(fd);
+        return;
+    }
+    conn_arg *a = malloc(sizeof *a);
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int started = 0;
+    if (a) {
+        a->srv = s;
+        a->fd = fd;
+        snprintf(a->peer, sizeof a->peer, "%s", peer);
+        started = pthread_create(&t, &attr, conn_thread, a) == 0;
+    }
+    if (!started) {
+        pl_log("%s: refused: cannot start a thread", peer);
+        free(a);
+        close(fd);
+        pthread_mutex_lock(&s->lock);
+        s->connections--;
+        pthread_mutex_unlock(&s->lock);
+    }
+    pthread_attr_destroy(&attr);
+}
+
+int pl_server_run(pl_server *s, pl_error *err)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_stop;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    char key[PL_KEY_B64_LEN + 1];
+    pl_key_to_base64(s->key.pub, key);
+    pl_log("listening on %s, server key %s", s->address.text, key);
+    while (!stop_requested) {
+        struct pollfd p = {.fd = s->listen_fd, .events = POLLIN};
+        int rc = poll(&p, 1, 500);
+        if (rc <= 0)
+            continue;
+        char peer[128];
+        int fd = pl_transport_accept(s->listen_fd, peer, sizeof peer);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE) {
+                pl_log("accept: %s; waiting", strerror(errno));
+                usleep(100000);
+            }
+            continue;
+        }
+        spawn_connection(s, fd, peer);
+    }
+    pl_log("stopping");
+    return 0;
+}
+
+void pl_server_close(pl_server *s)
+{
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
+    if (s->address.kind == PL_TRANSPORT_UNIX)
+        unlink(s->address.path);
+    s->listen_fd = -1;
+}
+
+int pl_server_take_exec(pl_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    int ok = s->execs < s->cfg->max_execs;
+    if (ok)
+        s->execs++;
+    pthread_mutex_unlock(&s->lock);
+    return ok ? 0 : -1;
+}
+
+void pl_server_put_exec(pl_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->execs--;
+    pthread_mutex_unlock(&s->lock);
+}

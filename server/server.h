@@ -1,0 +1,33 @@
+/* The server: accept loop, one thread per connection, call dispatch. */
+#ifndef PIPELINE_SERVER_H
+#define PIPELINE_SERVER_H
+
+#include "config.h"
+#include "keys.h"
+#include "transport.h"
+
+#include <pthread.h>
+
+typedef struct pl_server {
+    pl_address address;
+    pl_keypair key;
+    const pl_config *cfg;
+    int listen_fd;
+    pthread_mutex_t lock;
+    int connections; /* live connection threads */
+    int execs;       /* running commands */
+} pl_server;
+
+/* Binds the listening socket; fails on a non-loopback TCP address when no
+ * authorized-keys file is configured. */
+int pl_server_open(pl_server *s, const pl_address *a, const pl_keypair *key,
+                   const pl_config *cfg, pl_error *err);
+/* Serves until a termination signal (SIGINT/SIGTERM) arrives. */
+int pl_server_run(pl_server *s, pl_error *err);
+void pl_server_close(pl_server *s);
+
+/* Counted slots for limits; 0 when taken, -1 when the limit is reached. */
+int pl_server_take_exec(pl_server *s);
+void pl_server_put_exec(pl_server *s);
+
+#endif

@@ -1,0 +1,117 @@
+#include "session.h"
+
+#include "handshake.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static pl_handler handler_for(int body_case)
+{
+    switch (body_case) {
+    case PIPELINE__V1__FRAME__BODY_PING:
+        return pl_handle_ping;
+    case PIPELINE__V1__FRAME__BODY_EXEC:
+        return pl_handle_exec;
+    case PIPELINE__V1__FRAME__BODY_PUT_FILE:
+        return pl_handle_put_file;
+    case PIPELINE__V1__FRAME__BODY_GET_FILE:
+        return pl_handle_get_file;
+    case PIPELINE__V1__FRAME__BODY_PUT_DIR:
+        return pl_handle_put_dir;
+    case PIPELINE__V1__FRAME__BODY_GET_DIR:
+        return pl_handle_get_dir;
+    default:
+        return NULL;
+    }
+}
+
+static int authorize(pl_session *s)
+{
+    const char *path = s->cfg->authorized_keys;
+    if (!path)
+        return 0;
+    pl_error err;
+    int rc = pl_authorized_keys_contains(path, s->ch.remote_key, &err);
+    if (rc == 1)
+        return 0;
+    if (rc < 0) {
+        pl_log("%s: refusing client %s: %s", s->peer, s->client_key, err.msg);
+        pl_channel_send_status(&s->ch, PIPELINE__V1__CODE__CODE_UNAVAILABLE,
+                               "the server cannot read its authorized keys "
+                               "file");
+        return -1;
+    }
+    pl_log("%s: refused client key %s: not in %s", s->peer, s->client_key,
+           path);
+    pl_channel_send_status(&s->ch, PIPELINE__V1__CODE__CODE_UNAUTHENTICATED,
+                           "client key %s is not authorized on this server",
+                           s->client_key);
+    return -1;
+}
+
+void pl_session_serve(pl_server *srv, int fd, const char *peer)
+{
+    pl_session *s = calloc(1, sizeof *s);
+    if (!s) {
+        close(fd);
+        return;
+    }
+    s->srv = srv;
+    s->cfg = srv->cfg;
+    snprintf(s->peer, sizeof s->peer, "%s", peer);
+    pl_channel_init(&s->ch, fd, srv->cfg->handshake_timeout_ms);
+    snprintf(s->ch.peer, sizeof s->ch.peer, "%s", peer);
+    pl_error err;
+    Pipeline__V1__Hello *hello = NULL;
+    if (pl_handshake_server(&s->ch, srv->key.priv, &hello, &err)) {
+        pl_log("%s: handshake failed: %s", peer, err.msg);
+        goto out;
+    }
+    pl_key_to_base64(s->ch.remote_key, s->client_key);
+    pl_log("%s: connected: client key %s, %s", peer, s->client_key,
+           hello->software[0] ? hello->software : "unknown software");
+    pipeline__v1__hello__free_unpacked(hello, NULL);
+    if (authorize(s))
+        goto out;
+    /* Between calls the client may sit idle as long as configured. */
+    s->ch.timeout_ms = srv->cfg->idle_timeout_ms ? srv->cfg->idle_timeout_ms
+                                                 : -1;
+    for (;;) {
+        pl_frame *req = NULL;
+        if (pl_channel_recv(&s->ch, &req, &err)) {
+            if (err.code != PL_ERR_CLOSED) {
+                pl_log("%s: closing: %s", peer, err.msg);
+                if (err.code == PL_ERR_PROTOCOL)
+                    pl_channel_send_status(
+                        &s->ch, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,
+                        "%s", err.msg);
+            }
+            break;
+        }
+        pl_handler h = handler_for(req->body_case);
+        if (!h) {
+            pl_log("%s: closing: a call cannot start with %s", peer,
+                   pl_frame_name(req->body_case));
+            pl_channel_send_status(&s->ch,
+                                   PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,
+                                   "a call cannot start with a %s frame",
+                                   pl_frame_name(req->body_case));
+            pl_frame_free(req);
+            break;
+        }
+        /* Handlers pick their own timeouts; restore ours afterwards. */
+        int saved = s->ch.timeout_ms;
+        int rc = h(s, req);
+        s->ch.timeout_ms = saved;
+        if (rc)
+            break;
+    }
+out:
+    pl_log("%s: disconnected", peer);
+    pl_channel_close(&s->ch);
+    free(s);
+}

@@ -1,0 +1,32 @@
+/* One client connection after the handshake: the call loop and what the
+ * call handlers are given. */
+#ifndef PIPELINE_SESSION_H
+#define PIPELINE_SESSION_H
+
+#include "channel.h"
+#include "keys.h"
+#include "server.h"
+
+typedef struct pl_session {
+    pl_server *srv;
+    const pl_config *cfg;
+    pl_channel ch;
+    char client_key[PL_KEY_B64_LEN + 1];
+    char peer[128];
+} pl_session;
+
+/* Runs a connection from accept to close; takes ownership of fd. */
+void pl_session_serve(pl_server *srv, int fd, const char *peer);
+
+/* A handler runs one call to its end. It returns 0 when the connection can
+ * carry another call, -1 when it must be closed. It owns req. */
+typedef int (*pl_handler)(pl_session *s, pl_frame *req);
+
+int pl_handle_ping(pl_session *s, pl_frame *req);
+int pl_handle_exec(pl_session *s, pl_frame *req);
+int pl_handle_put_file(pl_session *s, pl_frame *req);
+int pl_handle_get_file(pl_session *s, pl_frame *req);
+int pl_handle_put_dir(pl_session *s, pl_frame *req);
+int pl_handle_get_dir(pl_session *s, pl_frame *req);
+
+#endif
