@@ -10,10 +10,10 @@
 /* Section 5.1: the all-ones nonce is reserved (Rekey uses it), so a counter
  * that has reached it means the key is used up. */
 #define NONCE_RESERVED UINT64_MAX
+#define NONCE_LEN crypto_aead_chacha20poly1305_ietf_NPUBBYTES
 
 /* Section 12.3: 32 bits of zeros, then the counter little-endian. */
-static void make_nonce(uint8_t nonce[crypto_aead_chacha20poly1305_ietf_NPUBBYTES],
-                       uint64_t n)
+static void make_nonce(uint8_t nonce[NONCE_LEN], uint64_t n)
 {
     memset(nonce, 0, 4);
     for (int i = 0; i < 8; i++)
@@ -41,7 +41,7 @@ int noise_cs_encrypt(noise_cipherstate *cs, const uint8_t *ad, size_t adlen,
                      const uint8_t *in, size_t inlen, uint8_t *out,
                      size_t *outlen)
 {
-    uint8_t nonce[crypto_aead_chacha20poly1305_ietf_NPUBBYTES];
+    uint8_t nonce[NONCE_LEN];
     unsigned long long clen = 0;
 
     if (!cs->has_key) {
@@ -54,8 +54,8 @@ int noise_cs_encrypt(noise_cipherstate *cs, const uint8_t *ad, size_t adlen,
     make_nonce(nonce, cs->n);
     /* libsodium's combined mode tolerates out == in: it XORs the stream
      * in place and then MACs the ciphertext it just wrote. */
-    crypto_aead_chacha20poly1305_ietf_encrypt(out, &clen, in, inlen, ad,
-                                              adlen, NULL, nonce, cs->k);
+    crypto_aead_chacha20poly1305_ietf_encrypt(out, &clen, in, inlen, ad, adlen,
+                                              NULL, nonce, cs->k);
     cs->n++;
     *outlen = (size_t)clen;
     return 0;
@@ -65,7 +65,7 @@ int noise_cs_decrypt(noise_cipherstate *cs, const uint8_t *ad, size_t adlen,
                      const uint8_t *in, size_t inlen, uint8_t *out,
                      size_t *outlen)
 {
-    uint8_t nonce[crypto_aead_chacha20poly1305_ietf_NPUBBYTES];
+    uint8_t nonce[NONCE_LEN];
     unsigned long long mlen = 0;
 
     if (!cs->has_key) {
@@ -80,8 +80,7 @@ int noise_cs_decrypt(noise_cipherstate *cs, const uint8_t *ad, size_t adlen,
      * on failure libsodium zeroes out, and n stays put (section 5.1) so an
      * injected bad packet cannot desynchronise the two sides. */
     if (crypto_aead_chacha20poly1305_ietf_decrypt(out, &mlen, NULL, in, inlen,
-                                                  ad, adlen, nonce,
-                                                  cs->k) != 0)
+                                                  ad, adlen, nonce, cs->k) != 0)
         return -1;
     cs->n++;
     *outlen = (size_t)mlen;

@@ -136,8 +136,8 @@ static int read_token(noise_handshake *hs, enum token t, const uint8_t *msg,
         return 0;
     case TOK_S:
         n = DHLEN + (hs->ss.cs.has_key ? NOISE_TAGLEN : 0);
-        if (noise_ss_decrypt_and_hash(&hs->ss, msg + *pos, n, hs->rs,
-                                      &outn) != 0)
+        if (noise_ss_decrypt_and_hash(&hs->ss, msg + *pos, n, hs->rs, &outn) !=
+            0)
             return -1;
         hs->has_rs = 1;
         *pos += n;
@@ -266,7 +266,7 @@ void noise_hs_split(noise_handshake *hs, noise_cipherstate *send,
         return;
     }
     noise_ss_split(&hs->ss, &c1, &c2);
-    /* Section 5.2: c1 carries initiator-to-responder traffic. */
+    /* Section 5: c1 carries initiator-to-responder traffic. */
     *send = hs->initiator ? c1 : c2;
     *recv = hs->initiator ? c2 : c1;
     noise_cs_clear(&c1);

@@ -275,8 +275,8 @@ static void load_messages(const char *obj, const char *end, tv_vector *tv)
                                   msg->payload, sizeof(msg->payload),
                                   &msg->plen),
                          0);
-        ck_assert_int_eq(json_hex(json_get(m, end, "ciphertext"), end,
-                                  msg->ct, sizeof(msg->ct), &msg->clen),
+        ck_assert_int_eq(json_hex(json_get(m, end, "ciphertext"), end, msg->ct,
+                                  sizeof(msg->ct), &msg->clen),
                          0);
     }
 }
@@ -358,12 +358,12 @@ static void pair_init(hs_pair *p)
 
     randombytes_buf(p->ini_s, sizeof(p->ini_s));
     randombytes_buf(p->resp_s, sizeof(p->resp_s));
-    ck_assert_int_eq(noise_hs_init(&p->ini, 1, prologue, sizeof(prologue),
-                                   p->ini_s, NULL),
-                     0);
-    ck_assert_int_eq(noise_hs_init(&p->resp, 0, prologue, sizeof(prologue),
-                                   p->resp_s, NULL),
-                     0);
+    ck_assert_int_eq(
+        noise_hs_init(&p->ini, 1, prologue, sizeof(prologue), p->ini_s, NULL),
+        0);
+    ck_assert_int_eq(
+        noise_hs_init(&p->resp, 0, prologue, sizeof(prologue), p->resp_s, NULL),
+        0);
 }
 
 /* Sender and receiver of handshake message i. */
@@ -383,10 +383,9 @@ static void pair_step(hs_pair *p, int i)
     uint8_t msg[256], pl[64];
     size_t len, plen;
 
-    ck_assert_int_eq(
-        noise_hs_write(sender(p, i), (const uint8_t *)"hi", 2, msg,
-                       sizeof(msg), &len),
-        0);
+    ck_assert_int_eq(noise_hs_write(sender(p, i), (const uint8_t *)"hi", 2, msg,
+                                    sizeof(msg), &len),
+                     0);
     ck_assert_int_eq(
         noise_hs_read(receiver(p, i), msg, len, pl, sizeof(pl), &plen), 0);
     ck_assert_uint_eq(plen, 2);
@@ -433,8 +432,7 @@ static void transport_roundtrip(noise_cipherstate *tx, noise_cipherstate *rx,
         ck_assert_uint_eq(clen, expect_len);
         ck_assert_mem_eq(buf, expect, clen);
     }
-    ck_assert_int_eq(noise_cs_decrypt(rx, NULL, 0, buf, clen, buf, &outlen),
-                     0);
+    ck_assert_int_eq(noise_cs_decrypt(rx, NULL, 0, buf, clen, buf, &outlen), 0);
     ck_assert_uint_eq(outlen, plen);
     ck_assert_mem_eq(buf, pt, plen);
 }
@@ -563,10 +561,10 @@ START_TEST(test_cs_nonce_layout)
     randombytes_buf(key, sizeof(key));
     noise_cs_init_key(&cs, key);
     cs.n = 0x0102030405060708ULL;
-    ck_assert_int_eq(
-        noise_cs_encrypt(&cs, (const uint8_t *)"ad", 2,
-                         (const uint8_t *)"message", 7, ours, &len),
-        0);
+    ck_assert_int_eq(noise_cs_encrypt(&cs, (const uint8_t *)"ad", 2,
+                                      (const uint8_t *)"message", 7, ours,
+                                      &len),
+                     0);
     crypto_aead_chacha20poly1305_ietf_encrypt(
         ref, &reflen, (const uint8_t *)"message", 7, (const uint8_t *)"ad", 2,
         NULL, nonce, key);
@@ -586,13 +584,11 @@ START_TEST(test_cs_nonce_exhausted)
     noise_cs_init_key(&rx, key);
     tx.n = rx.n = UINT64_MAX - 1;
     ck_assert_int_eq(noise_cs_encrypt(&tx, NULL, 0, buf, 3, buf, &len), 0);
-    ck_assert_int_eq(noise_cs_decrypt(&rx, NULL, 0, buf, len, buf, &outlen),
-                     0);
+    ck_assert_int_eq(noise_cs_decrypt(&rx, NULL, 0, buf, len, buf, &outlen), 0);
     /* 2^64-1 is reserved: both directions must refuse it. */
     ck_assert(tx.n == UINT64_MAX && rx.n == UINT64_MAX);
     ck_assert_int_eq(noise_cs_encrypt(&tx, NULL, 0, buf, 3, buf, &len), -1);
-    ck_assert_int_eq(noise_cs_decrypt(&rx, NULL, 0, buf, 19, buf, &outlen),
-                     -1);
+    ck_assert_int_eq(noise_cs_decrypt(&rx, NULL, 0, buf, 19, buf, &outlen), -1);
     ck_assert(tx.n == UINT64_MAX);
 }
 END_TEST
@@ -605,8 +601,8 @@ START_TEST(test_cs_short_ciphertext)
 
     noise_cs_init_key(&cs, key);
     for (size_t len = 0; len < NOISE_TAGLEN; len++)
-        ck_assert_int_eq(
-            noise_cs_decrypt(&cs, NULL, 0, buf, len, buf, &outlen), -1);
+        ck_assert_int_eq(noise_cs_decrypt(&cs, NULL, 0, buf, len, buf, &outlen),
+                         -1);
     ck_assert(cs.n == 0);
 }
 END_TEST
@@ -664,6 +660,33 @@ START_TEST(test_ss_hkdf_rfc5869)
 }
 END_TEST
 
+/* EncryptAndHash/DecryptAndHash in place must leave both sides with the
+ * same h, which means h absorbs the ciphertext, not the plaintext. */
+START_TEST(test_ss_in_place_roundtrip)
+{
+    noise_symmetricstate a, b;
+    uint8_t buf[64], want_h[NOISE_HASHLEN];
+    crypto_hash_sha256_state st;
+    size_t len, outlen;
+
+    noise_ss_init(&a, NOISE_PROTOCOL_NAME);
+    noise_ss_mix_key(&a, (const uint8_t *)"ikm", 3);
+    b = a;
+    memcpy(buf, "payload", 7);
+    ck_assert_int_eq(noise_ss_encrypt_and_hash(&a, buf, 7, buf, &len), 0);
+    ck_assert_uint_eq(len, 7 + NOISE_TAGLEN);
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, b.h, NOISE_HASHLEN);
+    crypto_hash_sha256_update(&st, buf, len);
+    crypto_hash_sha256_final(&st, want_h);
+    ck_assert_int_eq(noise_ss_decrypt_and_hash(&b, buf, len, buf, &outlen), 0);
+    ck_assert_uint_eq(outlen, 7);
+    ck_assert_mem_eq(buf, "payload", 7);
+    ck_assert_mem_eq(a.h, want_h, NOISE_HASHLEN);
+    ck_assert_mem_eq(b.h, want_h, NOISE_HASHLEN);
+}
+END_TEST
+
 START_TEST(test_ss_decrypt_failure_keeps_h)
 {
     noise_symmetricstate a, b;
@@ -677,8 +700,7 @@ START_TEST(test_ss_decrypt_failure_keeps_h)
     ck_assert_int_eq(noise_ss_encrypt_and_hash(&a, buf, 7, buf, &len), 0);
     buf[0] ^= 1;
     memcpy(h_before, b.h, NOISE_HASHLEN);
-    ck_assert_int_eq(noise_ss_decrypt_and_hash(&b, buf, len, buf, &outlen),
-                     -1);
+    ck_assert_int_eq(noise_ss_decrypt_and_hash(&b, buf, len, buf, &outlen), -1);
     ck_assert_mem_eq(b.h, h_before, NOISE_HASHLEN);
     ck_assert(b.cs.n == 0);
 }
@@ -699,8 +721,8 @@ static void tamper_one(int msg_i, size_t pos, uint8_t mask)
     pair_init(&p);
     for (int i = 0; i < msg_i; i++)
         pair_step(&p, i);
-    ck_assert_int_eq(noise_hs_write(sender(&p, msg_i), (const uint8_t *)"hi",
-                                    2, msg, sizeof(msg), &len),
+    ck_assert_int_eq(noise_hs_write(sender(&p, msg_i), (const uint8_t *)"hi", 2,
+                                    msg, sizeof(msg), &len),
                      0);
     ck_assert_uint_lt(pos, len);
     msg[pos] ^= mask;
@@ -710,9 +732,9 @@ static void tamper_one(int msg_i, size_t pos, uint8_t mask)
                   mask);
     ck_assert_uint_eq(plen, 0);
     msg[pos] ^= mask;
-    ck_assert_int_eq(noise_hs_read(receiver(&p, msg_i), msg, len, pl,
-                                   sizeof(pl), &plen),
-                     -1);
+    ck_assert_int_eq(
+        noise_hs_read(receiver(&p, msg_i), msg, len, pl, sizeof(pl), &plen),
+        -1);
     ck_assert(!noise_hs_done(receiver(&p, msg_i)));
     noise_hs_clear(&p.ini);
     noise_hs_clear(&p.resp);
@@ -751,11 +773,10 @@ START_TEST(test_tampered_first_message)
         msg[positions[k]] ^= 0x80;
         ck_assert_int_eq(
             noise_hs_read(&p.resp, msg, len, pl, sizeof(pl), &plen), 0);
-        ck_assert_int_eq(noise_hs_write(&p.resp, NULL, 0, msg, sizeof(msg),
-                                        &len),
-                         0);
         ck_assert_int_eq(
-            noise_hs_read(&p.ini, msg, len, pl, sizeof(pl), &plen), -1);
+            noise_hs_write(&p.resp, NULL, 0, msg, sizeof(msg), &len), 0);
+        ck_assert_int_eq(noise_hs_read(&p.ini, msg, len, pl, sizeof(pl), &plen),
+                         -1);
         noise_hs_clear(&p.ini);
         noise_hs_clear(&p.resp);
     }
@@ -793,8 +814,8 @@ START_TEST(test_truncated_handshake)
         for (int i = 0; i < m; i++)
             pair_step(&p, i);
         rx = receiver(&p, m);
-        ck_assert_int_eq(noise_hs_write(sender(&p, m), (const uint8_t *)"hi",
-                                        2, msg, sizeof(msg), &len),
+        ck_assert_int_eq(noise_hs_write(sender(&p, m), (const uint8_t *)"hi", 2,
+                                        msg, sizeof(msg), &len),
                          0);
         ck_assert_uint_eq(len, fixed[m] + 2);
         memcpy(h_before, noise_hs_hash(rx), NOISE_HASHLEN);
@@ -825,8 +846,8 @@ START_TEST(test_truncated_payload)
         pair_init(&p);
         for (int i = 0; i < m; i++)
             pair_step(&p, i);
-        ck_assert_int_eq(noise_hs_write(sender(&p, m), (const uint8_t *)"hi",
-                                        2, msg, sizeof(msg), &len),
+        ck_assert_int_eq(noise_hs_write(sender(&p, m), (const uint8_t *)"hi", 2,
+                                        msg, sizeof(msg), &len),
                          0);
         ck_assert_int_eq(
             read_exact(receiver(&p, m), msg, len - 1, pl, sizeof(pl), &plen),
@@ -863,8 +884,7 @@ START_TEST(test_oversized_handshake)
                      -1);
     ck_assert_int_eq(noise_hs_read(&p.resp, msg, 0, pl, NOISE_MAX_MSG, &plen),
                      -1);
-    ck_assert_int_eq(noise_hs_read(&p.resp, msg, len, pl, NOISE_MAX_MSG,
-                                   &plen),
+    ck_assert_int_eq(noise_hs_read(&p.resp, msg, len, pl, NOISE_MAX_MSG, &plen),
                      0);
     ck_assert_uint_eq(plen, NOISE_MAX_MSG - 32);
     free(in);
@@ -882,18 +902,16 @@ START_TEST(test_out_of_turn)
     size_t len, plen;
 
     pair_init(&p);
-    ck_assert_int_eq(noise_hs_read(&p.ini, msg, 64, pl, sizeof(pl), &plen),
+    ck_assert_int_eq(noise_hs_read(&p.ini, msg, 64, pl, sizeof(pl), &plen), -1);
+    ck_assert_int_eq(noise_hs_write(&p.resp, NULL, 0, msg, sizeof(msg), &len),
                      -1);
-    ck_assert_int_eq(
-        noise_hs_write(&p.resp, NULL, 0, msg, sizeof(msg), &len), -1);
     /* Too small an output buffer is refused without consuming the turn. */
     ck_assert_int_eq(noise_hs_write(&p.ini, NULL, 0, msg, 31, &len), -1);
     ck_assert_int_eq(noise_hs_write(&p.ini, NULL, 0, msg, sizeof(msg), &len),
                      0);
     ck_assert_int_eq(noise_hs_write(&p.ini, NULL, 0, msg, sizeof(msg), &len),
                      -1);
-    ck_assert_int_eq(noise_hs_read(&p.resp, msg, 32, pl, sizeof(pl), &plen),
-                     0);
+    ck_assert_int_eq(noise_hs_read(&p.resp, msg, 32, pl, sizeof(pl), &plen), 0);
     ck_assert_int_eq(noise_hs_read(&p.resp, msg, 32, pl, sizeof(pl), &plen),
                      -1);
     pair_step(&p, 1);
@@ -901,8 +919,8 @@ START_TEST(test_out_of_turn)
     ck_assert(noise_hs_done(&p.ini) && noise_hs_done(&p.resp));
     ck_assert_int_eq(noise_hs_write(&p.ini, NULL, 0, msg, sizeof(msg), &len),
                      -1);
-    ck_assert_int_eq(
-        noise_hs_write(&p.resp, NULL, 0, msg, sizeof(msg), &len), -1);
+    ck_assert_int_eq(noise_hs_write(&p.resp, NULL, 0, msg, sizeof(msg), &len),
+                     -1);
     ck_assert_int_eq(noise_hs_read(&p.resp, msg, 64, pl, sizeof(pl), &plen),
                      -1);
     noise_hs_clear(&p.ini);
@@ -936,14 +954,13 @@ START_TEST(test_low_order_ephemeral)
     size_t len, plen;
 
     pair_init(&p);
-    ck_assert_int_eq(noise_hs_read(&p.resp, msg, 32, pl, sizeof(pl), &plen),
-                     0);
+    ck_assert_int_eq(noise_hs_read(&p.resp, msg, 32, pl, sizeof(pl), &plen), 0);
     /* The responder's first DH (ee) must refuse it. */
-    ck_assert_int_eq(
-        noise_hs_write(&p.resp, NULL, 0, out, sizeof(out), &len), -1);
+    ck_assert_int_eq(noise_hs_write(&p.resp, NULL, 0, out, sizeof(out), &len),
+                     -1);
     ck_assert(!noise_hs_done(&p.resp));
-    ck_assert_int_eq(
-        noise_hs_write(&p.resp, NULL, 0, out, sizeof(out), &len), -1);
+    ck_assert_int_eq(noise_hs_write(&p.resp, NULL, 0, out, sizeof(out), &len),
+                     -1);
     noise_hs_clear(&p.ini);
     noise_hs_clear(&p.resp);
 }
@@ -993,8 +1010,8 @@ START_TEST(test_random_handshakes)
 
         /* A second split must not reissue keys. */
         noise_hs_split(&p.ini, &isend, &irecv);
-        ck_assert_int_eq(
-            noise_cs_encrypt(&isend, NULL, 0, ping, 4, buf, &len), -1);
+        ck_assert_int_eq(noise_cs_encrypt(&isend, NULL, 0, ping, 4, buf, &len),
+                         -1);
 
         noise_cs_clear(&isend);
         noise_cs_clear(&irecv);
@@ -1027,17 +1044,16 @@ START_TEST(test_tampered_transport)
         ck_assert(rrecv.n == 0);
     }
     /* Wrong associated data fails too. */
-    ck_assert_int_eq(noise_cs_decrypt(&rrecv, (const uint8_t *)"x", 1, ct,
-                                      clen, pt, &len),
-                     -1);
+    ck_assert_int_eq(
+        noise_cs_decrypt(&rrecv, (const uint8_t *)"x", 1, ct, clen, pt, &len),
+        -1);
     ck_assert(rrecv.n == 0);
     ck_assert_int_eq(noise_cs_decrypt(&rrecv, NULL, 0, ct, clen, pt, &len), 0);
     ck_assert_uint_eq(len, 6);
     ck_assert_mem_eq(pt, "secret", 6);
     ck_assert(rrecv.n == 1);
     /* Replaying it now fails: the nonce has moved on. */
-    ck_assert_int_eq(noise_cs_decrypt(&rrecv, NULL, 0, ct, clen, pt, &len),
-                     -1);
+    ck_assert_int_eq(noise_cs_decrypt(&rrecv, NULL, 0, ct, clen, pt, &len), -1);
     noise_hs_clear(&p.ini);
     noise_hs_clear(&p.resp);
 }
@@ -1061,6 +1077,7 @@ static Suite *noise_suite(void)
     tcase_add_test(prim, test_cs_short_ciphertext);
     tcase_add_test(prim, test_ss_protocol_name);
     tcase_add_test(prim, test_ss_hkdf_rfc5869);
+    tcase_add_test(prim, test_ss_in_place_roundtrip);
     tcase_add_test(prim, test_ss_decrypt_failure_keeps_h);
     suite_add_tcase(s, prim);
 
