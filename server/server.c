@@ -107,8 +107,8 @@ int pl_server_run(pl_server *s, pl_error *err)
         int rc = poll(&p, 1, 500);
         if (rc <= 0)
             continue;
-        char peer[128];
-        int fd = pl_transport_accept(s->listen_fd, peer, sizeof peer);
+        char from[100], peer[128];
+        int fd = pl_transport_accept(s->listen_fd, from, sizeof from);
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE) {
                 pl_log("accept: %s; waiting", strerror(errno));
@@ -116,6 +116,9 @@ int pl_server_run(pl_server *s, pl_error *err)
             }
             continue;
         }
+        /* Unix peers have no address: number connections for the log. */
+        snprintf(peer, sizeof peer, "#%lu %s", ++s->accepted,
+                 s->address.kind == PL_TRANSPORT_UNIX ? "unix" : from);
         spawn_connection(s, fd, peer);
     }
     pl_log("stopping");

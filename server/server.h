@@ -16,6 +16,7 @@ typedef struct pl_server {
     pthread_mutex_t lock;
     int connections; /* live connection threads */
     int execs;       /* running commands */
+    unsigned long accepted; /* connections so far, to name them in logs */
 } pl_server;
 
 /* Binds the listening socket; fails on a non-loopback TCP address when no
