@@ -149,6 +149,10 @@ static int resolve_address(cli_global *g, const char *sub, const cli_conn *c,
     return -1;
 }
 
+/* Returns 0, or -1 when connecting failed, or CLI_CONNECT_USAGE (-2) when
+ * the failure is the user's setup (no or bad address, bad pinned key,
+ * unusable key file): the caller exits 2 for those, 255 for the rest. */
+#define CLI_CONNECT_USAGE (-2)
 int cli_connect(cli_global *g, const char *sub, const cli_conn *c,
                 pl_client **out)
 {
@@ -156,16 +160,16 @@ int cli_connect(cli_global *g, const char *sub, const cli_conn *c,
     memset(&o, 0, sizeof o);
     pl_error err;
     if (resolve_address(g, sub, c, &o.address))
-        return -1;
+        return CLI_CONNECT_USAGE;
     if (cli_load_key(g, sub, c->key_file, "client.key", &o.key))
-        return -1;
+        return CLI_CONNECT_USAGE;
     const char *pin = c->server_key ? c->server_key : g->cfg.server_key;
     if (pin) {
         if (pl_key_from_base64(pin, o.pin, &err)) {
             cli_error(sub, "%s: %s", c->server_key ? "--server-key"
                                                    : "config server_key",
                       err.msg);
-            return -1;
+            return CLI_CONNECT_USAGE;
         }
         o.has_pin = 1;
     }

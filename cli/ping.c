@@ -23,8 +23,9 @@ int ping_main(cli_global *g, int argc, char **argv)
         return EXIT_USAGE;
     }
     pl_client *c;
-    if (cli_connect(g, "ping", &conn, &c))
-        return EXIT_CONNECTION;
+    int crc = cli_connect(g, "ping", &conn, &c);
+    if (crc) /* -2: the user's setup is wrong (see cli_connect) */
+        return crc == -2 ? EXIT_USAGE : EXIT_CONNECTION;
     pl_ping_info info;
     pl_error err;
     int rc = pl_client_ping(c, &info, &err);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <libconfig.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,9 +62,13 @@ static int get_secs(config_t *cf, const char *name, int *ms, const char *file,
     if (get_u32(cf, name, &v, &has, file, err))
         return -1;
     if (has) {
-        if (v > 86400 * 365)
-            return pl_fail(err, PL_ERR_CONFIG, "%s: %s is too large", file,
-                           name);
+        /* The value is kept in int milliseconds: cap it below INT_MAX / 1000
+         * seconds (about 24 days) rather than overflow. */
+        if (v > INT_MAX / 1000)
+            return pl_fail(err, PL_ERR_CONFIG,
+                           "%s:%d: %s is too large (at most %d seconds)", file,
+                           config_setting_source_line(config_lookup(cf, name)),
+                           name, INT_MAX / 1000);
         *ms = (int)v * 1000;
     }
     return 0;

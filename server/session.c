@@ -3,11 +3,41 @@
 #include "handshake.h"
 #include "log.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+/* After a refusal Status: closing at once would make the client's next
+ * write fail (EPIPE on a unix socket, a reset on TCP) before it reads the
+ * Status, and it would report "connection closed" instead of the reason.
+ * So stop writing, then read and discard until the client hangs up, for a
+ * bounded time and amount. */
+static void linger_after_status(pl_channel *ch)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (shutdown(ch->fd, SHUT_WR) < 0)
+        return;
+    char buf[4096];
+    size_t total = 0;
+    while (total < (1u << 20)) {
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        long left = 2000 - ((t.tv_sec - t0.tv_sec) * 1000 +
+                            (t.tv_nsec - t0.tv_nsec) / 1000000);
+        if (left <= 0 || pl_wait_fd(ch->fd, POLLIN, (int)left, NULL))
+            return;
+        ssize_t n = read(ch->fd, buf, sizeof buf);
+        if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+            return;
+        if (n > 0)
+            total += (size_t)n;
+    }
+}
 
 static pl_handler handler_for(int body_case)
 {
@@ -43,6 +73,7 @@ static int authorize(pl_session *s)
         pl_channel_send_status(&s->ch, PIPELINE__V1__CODE__CODE_UNAVAILABLE,
                                "the server cannot read its authorized keys "
                                "file");
+        linger_after_status(&s->ch);
         return -1;
     }
     pl_log("%s: refused client key %s: not in %s", s->peer, s->client_key,
@@ -50,6 +81,7 @@ static int authorize(pl_session *s)
     pl_channel_send_status(&s->ch, PIPELINE__V1__CODE__CODE_UNAUTHENTICATED,
                            "client key %s is not authorized on this server",
                            s->client_key);
+    linger_after_status(&s->ch);
     return -1;
 }
 
@@ -85,10 +117,12 @@ void pl_session_serve(pl_server *srv, int fd, const char *peer)
         if (pl_channel_recv(&s->ch, &req, &err)) {
             if (err.code != PL_ERR_CLOSED) {
                 pl_log("%s: closing: %s", peer, err.msg);
-                if (err.code == PL_ERR_PROTOCOL)
+                if (err.code == PL_ERR_PROTOCOL) {
                     pl_channel_send_status(
                         &s->ch, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,
                         "%s", err.msg);
+                    linger_after_status(&s->ch);
+                }
             }
             break;
         }
@@ -101,6 +135,7 @@ void pl_session_serve(pl_server *srv, int fd, const char *peer)
                                    "a call cannot start with a %s frame",
                                    pl_frame_name(req->body_case));
             pl_frame_free(req);
+            linger_after_status(&s->ch);
             break;
         }
         /* Handlers pick their own timeouts; restore ours afterwards. */
