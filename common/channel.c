@@ -137,6 +137,18 @@ static int read_message(pl_channel *ch, pl_error *err)
     }
 }
 
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void pl_channel_set_deadline(pl_channel *ch, int ms)
+{
+    ch->deadline_ms = now_ms() + ms;
+}
+
 int pl_channel_read_raw(pl_channel *ch, uint8_t *msg, size_t cap,
                         size_t *len, pl_error *err)
 {
@@ -146,7 +158,16 @@ int pl_channel_read_raw(pl_channel *ch, uint8_t *msg, size_t cap,
             return -1;
         if (rc == 1)
             break;
-        if (pl_wait_fd(ch->fd, POLLIN, ch->timeout_ms, err))
+        int wait = ch->timeout_ms;
+        if (ch->deadline_ms) {
+            long long left = ch->deadline_ms - now_ms();
+            if (left <= 0)
+                return pl_fail(err, PL_ERR_TIMEOUT,
+                               "the handshake did not finish in time");
+            if (wait < 0 || left < wait)
+                wait = (int)left;
+        }
+        if (pl_wait_fd(ch->fd, POLLIN, wait, err))
             return -1;
     }
     size_t n = ch->in_have - 2;

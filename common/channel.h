@@ -37,6 +37,8 @@ typedef struct pl_channel {
     uint8_t out[2 + NOISE_MAX_MSG];
     size_t out_len, out_off;
     int timeout_ms; /* blocking helpers give up after this long without progress */
+    long long deadline_ms; /* CLOCK_MONOTONIC ms; 0 = none. Bounds raw reads
+                            * in total, so a slow drip cannot hold a slot */
     char peer[400];
 } pl_channel;
 
@@ -75,6 +77,8 @@ int pl_channel_recv(pl_channel *ch, pl_frame **out, pl_error *err);
 /* Waits until fd is ready for events; -1 with PL_ERR_TIMEOUT after
  * timeout_ms (negative: forever). */
 int pl_wait_fd(int fd, short events, int timeout_ms, pl_error *err);
+/* Sets ch->deadline_ms to now + ms. */
+void pl_channel_set_deadline(pl_channel *ch, int ms);
 
 /* Frame helpers. */
 void pl_frame_free(pl_frame *f);

@@ -27,8 +27,8 @@ const char *pl_strerror(pl_code code)
     return names[code];
 }
 
-static void vset(pl_error *e, pl_code code, int errnum, const char *fmt,
-                 va_list ap)
+__attribute__((format(printf, 4, 0))) static void
+vset(pl_error *e, pl_code code, int errnum, const char *fmt, va_list ap)
 {
     if (!e)
         return;

@@ -187,8 +187,7 @@ static int match_address(char *line, void *arg)
     size_t alen = strcspn(line, " \t");
     if (alen != strlen(k->address) || memcmp(line, k->address, alen) != 0)
         return 0;
-    if (pl_key_from_base64(line + alen, k->found, NULL) == 0)
-        k->have = 1;
+    k->have = pl_key_from_base64(line + alen, k->found, NULL) == 0 ? 1 : -1;
     return 1;
 }
 
@@ -216,7 +215,12 @@ int pl_known_servers_check(const char *path, const char *address,
     int rc = 0;
     char want[PL_KEY_B64_LEN + 1], got[PL_KEY_B64_LEN + 1];
     pl_key_to_base64(key, got);
-    if (k.have) {
+    if (k.have < 0) {
+        rc = pl_fail(err, PL_ERR_AUTH,
+                     "%s has a damaged line for %s (not a base64 key); fix "
+                     "or remove it",
+                     path, address);
+    } else if (k.have) {
         if (sodium_memcmp(k.found, key, 32) != 0) {
             pl_key_to_base64(k.found, want);
             rc = pl_fail(err, PL_ERR_AUTH,

@@ -96,6 +96,7 @@ void pl_session_serve(pl_server *srv, int fd, const char *peer)
     s->cfg = srv->cfg;
     snprintf(s->peer, sizeof s->peer, "%s", peer);
     pl_channel_init(&s->ch, fd, srv->cfg->handshake_timeout_ms);
+    pl_channel_set_deadline(&s->ch, srv->cfg->handshake_timeout_ms);
     snprintf(s->ch.peer, sizeof s->ch.peer, "%s", peer);
     pl_error err;
     Pipeline__V1__Hello *hello = NULL;
@@ -103,6 +104,7 @@ void pl_session_serve(pl_server *srv, int fd, const char *peer)
         pl_log("%s: handshake failed: %s", peer, err.msg);
         goto out;
     }
+    s->ch.deadline_ms = 0;
     pl_key_to_base64(s->ch.remote_key, s->client_key);
     pl_log("%s: connected: client key %s, %s", peer, s->client_key,
            hello->software[0] ? hello->software : "unknown software");
