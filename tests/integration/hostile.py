@@ -93,6 +93,26 @@ def silent(address):
     print("%.3f" % secs)
 
 
+def slow_drip(address):
+    # The protocol line one byte at a time, each well inside the per-read
+    # timeout: only an overall handshake deadline stops this.
+    s = raw_connect(address)
+    data = framed(LINE)
+    t0 = time.monotonic()
+    try:
+        for b in data:
+            s.sendall(bytes([b]))
+            time.sleep(0.3)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    secs = time.monotonic() - t0
+    if secs >= 0.3 * len(data) - 0.1:
+        secs2, _ = wait_closed(s, 5.0)
+        secs += secs2
+    print("OK slow drip: closed after %.2f s" % secs)
+    print("%.3f" % secs)
+
+
 def wrong_line(address):
     s = raw_connect(address)
     s.sendall(framed(b"pipeline/9 Noise_XX_448_AESGCM_BLAKE2b"))
@@ -165,7 +185,7 @@ def half_frame(address):
 
 
 SCENARIOS = {f.__name__.replace("_", "-"): f for f in (
-    garbage, long_garbage_message, truncated, truncated_wait, silent,
+    garbage, long_garbage_message, truncated, truncated_wait, silent, slow_drip,
     wrong_line, junk_frame, junk_plaintext, not_a_call, zero_length,
     half_frame)}
 

@@ -69,6 +69,14 @@ for transport in unix tcp; do
         awk -v s="$secs" 'BEGIN { exit !(s >= 0.7 && s < 3.5) }'
     after "silent client"
 
+    # A client dripping one byte every 0.3 s never lets a single read time
+    # out; the handshake deadline (1 s) still drops it.
+    hostile slow-drip > "$T/drip.out" 2>&1
+    secs=$(tail -n 1 "$T/drip.out")
+    check "slow-drip client dropped by the handshake deadline (took ${secs} s)" \
+        awk -v s="$secs" 'BEGIN { exit !(s >= 0.7 && s < 3.5) }'
+    after "slow drip"
+
     # Many at once.
     pids=
     for i in $(seq 1 20); do hostile truncated >/dev/null 2>&1 & pids="$pids $!"; done
