@@ -163,45 +163,71 @@ static int resolve(const pl_address *a, int passive, sockaddr_any *out,
     return pl_fail(err, PL_ERR_INTERNAL, "unknown transport");
 }
 
+/* Connects one resolved address within timeout_ms; -1 with errno-ish
+ * reason in *why (0 = timed out). */
+static int connect_one(const struct sockaddr *sa, socklen_t len, int family,
+                       int timeout_ms, int *why)
+{
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        *why = errno;
+        return -1;
+    }
+    tune_socket(fd, family);
+    if (connect(fd, sa, len) == 0)
+        return fd;
+    if (errno != EINPROGRESS && errno != EAGAIN) {
+        *why = errno;
+        close(fd);
+        return -1;
+    }
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    int rc;
+    do
+        rc = poll(&p, 1, timeout_ms);
+    while (rc < 0 && errno == EINTR);
+    int soerr = 0;
+    socklen_t sl = sizeof soerr;
+    if (rc > 0)
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+    if (rc > 0 && !soerr)
+        return fd;
+    *why = rc == 0 ? 0 : rc < 0 ? errno : soerr;
+    close(fd);
+    return -1;
+}
+
 int pl_transport_connect(const pl_address *a, int timeout_ms, pl_error *err)
 {
-    sockaddr_any sa;
-    if (resolve(a, 0, &sa, err))
-        return -1;
-    int fd = socket(sa.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0)
-        return pl_fail_errno(err, PL_ERR_CONNECT, errno,
-                             "cannot connect to %s", a->text);
-    tune_socket(fd, sa.family);
-    if (connect(fd, &sa.u.sa, sa.len) < 0) {
-        if (errno != EINPROGRESS && errno != EAGAIN) {
-            int e = errno;
-            close(fd);
-            return pl_fail_errno(err, PL_ERR_CONNECT, e,
-                                 "cannot connect to %s", a->text);
-        }
-        struct pollfd p = {.fd = fd, .events = POLLOUT};
-        int rc;
-        do
-            rc = poll(&p, 1, timeout_ms);
-        while (rc < 0 && errno == EINTR);
-        if (rc == 0) {
-            close(fd);
-            return pl_fail(err, PL_ERR_CONNECT,
-                           "cannot connect to %s: no answer within %d ms",
-                           a->text, timeout_ms);
-        }
-        int soerr = 0;
-        socklen_t sl = sizeof soerr;
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-        if (rc < 0 || soerr) {
-            int e = rc < 0 ? errno : soerr;
-            close(fd);
-            return pl_fail_errno(err, PL_ERR_CONNECT, e,
-                                 "cannot connect to %s", a->text);
-        }
+    int why = 0, fd = -1;
+    if (a->kind == PL_TRANSPORT_TCP) {
+        /* Try every address the name has (localhost may be ::1 first). */
+        struct addrinfo hints = {0}, *res = NULL, *r;
+        hints.ai_socktype = SOCK_STREAM;
+        char port[16];
+        snprintf(port, sizeof port, "%u", a->port);
+        int rc = getaddrinfo(a->host, port, &hints, &res);
+        if (rc != 0)
+            return pl_fail(err, PL_ERR_CONNECT, "%s: cannot resolve %s: %s",
+                           a->text, a->host, gai_strerror(rc));
+        for (r = res; r && fd < 0; r = r->ai_next)
+            fd = connect_one(r->ai_addr, r->ai_addrlen, r->ai_family,
+                             timeout_ms, &why);
+        freeaddrinfo(res);
+    } else {
+        sockaddr_any sa;
+        if (resolve(a, 0, &sa, err))
+            return -1;
+        fd = connect_one(&sa.u.sa, sa.len, sa.family, timeout_ms, &why);
     }
-    return fd;
+    if (fd >= 0)
+        return fd;
+    if (why == 0)
+        return pl_fail(err, PL_ERR_CONNECT,
+                       "cannot connect to %s: no answer within %d ms",
+                       a->text, timeout_ms);
+    return pl_fail_errno(err, PL_ERR_CONNECT, why, "cannot connect to %s",
+                         a->text);
 }
 
 int pl_transport_listen(const pl_address *a, int backlog, pl_error *err)
