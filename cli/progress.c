@@ -1,0 +1,220 @@
+#include "progress.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Redraw at most this often; the callback comes after every chunk. */
+#define REDRAW_SECONDS 0.1
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void human(char *out, size_t cap, double v)
+{
+    static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    int u = 0;
+    while (v >= 1024 && u < 5) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(out, cap, "%.0f %s", v, units[u]);
+    else
+        snprintf(out, cap, "%.1f %s", v, units[u]);
+}
+
+void cli_progress_init(cli_progress *p, const char *label, int quiet)
+{
+    memset(p, 0, sizeof *p);
+    p->on = !quiet && isatty(STDERR_FILENO);
+    const char *slash = strrchr(label, '/');
+    if (slash && slash[1])
+        label = slash + 1;
+    snprintf(p->label, sizeof p->label, "%s", label);
+    p->t0 = now();
+}
+
+static int columns(void)
+{
+    struct winsize ws;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
+        return ws.ws_col;
+    return 80;
+}
+
+static void draw(cli_progress *p, double t)
+{
+    double elapsed = t - p->t0;
+    double rate = elapsed > 0 ? (double)p->done / elapsed : 0;
+    char done[32], total[32], speed[32], eta[32] = "";
+    human(done, sizeof done, (double)p->done);
+    human(total, sizeof total, (double)p->total);
+    human(speed, sizeof speed, rate);
+    char right[160];
+    if (p->total && p->done <= p->total) {
+        int pct = (int)((double)p->done * 100 / (double)p->total);
+        if (p->finished) {
+            long s = (long)(elapsed + 0.5);
+            snprintf(eta, sizeof eta, " in %ld:%02ld", s / 60, s % 60);
+        } else if (rate > 0) {
+            long s = (long)(((double)(p->total - p->done)) / rate + 0.5);
+            snprintf(eta, sizeof eta, " ETA %ld:%02ld", s / 60, s % 60);
+        }
+        snprintf(right, sizeof right, " %s / %s %3d%% %s/s%s", done, total, pct,
+                 speed, eta);
+    } else {
+        snprintf(right, sizeof right, " %s %s/s", done, speed);
+    }
+    int width = columns() - 1;
+    int room = width - (int)strlen(p->label) - (int)strlen(right) - 3;
+    char bar[256] = "";
+    if (p->total && p->done <= p->total && room >= 10) {
+        if (room > (int)sizeof bar - 3)
+            room = (int)sizeof bar - 3;
+        int fill = (int)((double)p->done * room / (double)p->total);
+        bar[0] = ' ';
+        bar[1] = '[';
+        for (int i = 0; i < room; i++)
+            bar[2 + i] = i < fill ? '#' : '.';
+        bar[2 + room] = ']';
+        bar[3 + room] = '\0';
+    }
+    fprintf(stderr, "\r%.*s%s%s\033[K", width, p->label, bar, right);
+    fflush(stderr);
+    p->drawn = 1;
+    p->last = t;
+}
+
+void cli_progress_update(void *arg, uint64_t done, uint64_t total)
+{
+    cli_progress *p = arg;
+    p->done = done;
+    p->total = total;
+    if (!p->on)
+        return;
+    double t = now();
+    if (t - p->last >= REDRAW_SECONDS)
+        draw(p, t);
+}
+
+void cli_progress_clear(cli_progress *p)
+{
+    if (p->on && p->drawn) {
+        fputs("\r\033[K", stderr);
+        p->drawn = 0;
+    }
+}
+
+void cli_progress_finish(cli_progress *p, int ok)
+{
+    if (!p->on)
+        return;
+    if (ok) {
+        if (p->total < p->done)
+            p->total = p->done;
+        p->finished = 1;
+        draw(p, now());
+    }
+    if (p->drawn)
+        fputc('\n', stderr);
+    p->drawn = 0;
+}
+
+int cli_xfer_parse(const char *sub, int sending, const char *lflag,
+                   const char *rflag, const char *usage, int argc, char **argv,
+                   cli_xfer_args *a)
+{
+    enum { OPT_LOCAL = OPT_SUB_BASE, OPT_REMOTE, OPT_CHECKSUM };
+    const struct option opts[] = {
+        CLI_CONN_OPTIONS,
+        {lflag, required_argument, NULL, OPT_LOCAL},
+        {rflag, required_argument, NULL, OPT_REMOTE},
+        {"checksum", no_argument, NULL, OPT_CHECKSUM},
+        {0},
+    };
+    memset(a, 0, sizeof *a);
+    cli_conn_init(&a->conn);
+    /* 0, not 1: glibc then starts afresh and permutes, so options may
+     * follow SRC DST (main's "+" scan would otherwise stick). */
+    optind = 0;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_LOCAL:
+            a->local = optarg;
+            break;
+        case OPT_REMOTE:
+            a->remote = optarg;
+            break;
+        case OPT_CHECKSUM:
+            a->checksum = 1;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            fputs(CLI_CONN_HELP, stdout);
+            return 0;
+        default: {
+            int rc = cli_conn_option(&a->conn, sub, opt, optarg);
+            if (rc <= 0)
+                return EXIT_USAGE;
+        }
+        }
+    }
+    /* SRC DST fill whatever the flags left unset, in order. */
+    const char **slot[2] = {sending ? &a->local : &a->remote,
+                            sending ? &a->remote : &a->local};
+    for (int i = optind; i < argc; i++) {
+        int k = !*slot[0] ? 0 : !*slot[1] ? 1 : -1;
+        if (k < 0) {
+            cli_error(sub, "unexpected argument \"%s\"", argv[i]);
+            return EXIT_USAGE;
+        }
+        *slot[k] = argv[i];
+    }
+    if (!a->local || !a->remote) {
+        const char *flag = !a->local ? lflag : rflag;
+        cli_error(sub, "missing --%s (or the %s argument; see %s --help)", flag,
+                  (!a->local) == sending ? "SRC" : "DST", sub);
+        return EXIT_USAGE;
+    }
+    if (!a->local[0] || !a->remote[0]) {
+        cli_error(sub, "empty path given to --%s",
+                  !a->local[0] ? lflag : rflag);
+        return EXIT_USAGE;
+    }
+    return -1;
+}
+
+void cli_print_sha256(FILE *f, const uint8_t sha[32], const char *dir,
+                      const char *name)
+{
+    char full[8192];
+    if (dir)
+        snprintf(full, sizeof full, "%s%s%s", dir,
+                 dir[0] && dir[strlen(dir) - 1] == '/' ? "" : "/", name);
+    else
+        snprintf(full, sizeof full, "%s", name);
+    int escape = strpbrk(full, "\\\n") != NULL;
+    if (escape)
+        fputc('\\', f);
+    for (int i = 0; i < 32; i++)
+        fprintf(f, "%02x", sha[i]);
+    fputs("  ", f);
+    for (const char *p = full; *p; p++) {
+        if (escape && *p == '\\')
+            fputs("\\\\", f);
+        else if (escape && *p == '\n')
+            fputs("\\n", f);
+        else
+            fputc(*p, f);
+    }
+    fputc('\n', f);
+    fflush(f);
+}

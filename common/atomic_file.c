@@ -1,0 +1,296 @@
+#include "atomic_file.h"
+
+#include "pipeline.pb-c.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int pl_code_for_errno(int e)
+{
+    switch (e) {
+    case ENOENT:
+        return PIPELINE__V1__CODE__CODE_NOT_FOUND;
+    case EACCES:
+    case EPERM:
+    case EROFS:
+    case EXDEV:
+        return PIPELINE__V1__CODE__CODE_PERMISSION_DENIED;
+    case ENOSPC:
+    case EDQUOT:
+    case EFBIG:
+    case EMFILE:
+    case ENFILE:
+    case ENOMEM:
+        return PIPELINE__V1__CODE__CODE_RESOURCE_EXHAUSTED;
+    case EISDIR:
+    case ENOTDIR:
+    case EEXIST:
+    case ENOTEMPTY:
+    case ELOOP:
+    case ETXTBSY:
+    case EBUSY:
+        return PIPELINE__V1__CODE__CODE_FAILED_PRECONDITION;
+    case ENAMETOOLONG:
+    case EINVAL:
+        return PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT;
+    default:
+        return PIPELINE__V1__CODE__CODE_UNKNOWN;
+    }
+}
+
+static int io_fail(pl_error *err, int e, const char *label)
+{
+    pl_fail_errno(err, PL_ERR_IO, e, "%s", label);
+    if (err)
+        err->status = pl_code_for_errno(e);
+    return -1;
+}
+
+/* The temporary being written, for the signal handler of the CLI. Written
+ * only by the main thread; the handler reads it. */
+static struct {
+    volatile sig_atomic_t armed;
+    int dirfd;
+    char tmp[NAME_MAX + 1];
+} tracked;
+static volatile sig_atomic_t tracking;
+
+static void on_fatal_signal(int sig)
+{
+    if (tracked.armed)
+        unlinkat(tracked.dirfd, tracked.tmp, 0);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void pl_atomic_cleanup_on_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    tracking = 1;
+}
+
+static void track(const pl_atomic_file *af)
+{
+    if (!tracking)
+        return;
+    tracked.armed = 0;
+    tracked.dirfd = af->dirfd;
+    memcpy(tracked.tmp, af->tmp, sizeof tracked.tmp);
+    tracked.armed = 1;
+}
+
+static void untrack(void)
+{
+    tracked.armed = 0;
+}
+
+static void random_tag(char *out, size_t n)
+{
+    static const char set[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    for (size_t i = 0; i < n; i++)
+        out[i] = set[randombytes_uniform(sizeof set - 1)];
+    out[n] = '\0';
+}
+
+/* ".NAME.XXXXXX.incomplete", NAME shortened to fit NAME_MAX. */
+static void temp_name(char *out, const char *name)
+{
+    char tag[7];
+    random_tag(tag, 6);
+    size_t room = NAME_MAX - (1 + 1 + 6 + sizeof PL_INCOMPLETE_SUFFIX - 1);
+    snprintf(out, NAME_MAX + 1, ".%.*s.%s%s", (int)room, name, tag,
+             PL_INCOMPLETE_SUFFIX);
+}
+
+int pl_atomic_open(pl_atomic_file *af, int dirfd, const char *name,
+                   const char *label, pl_error *err)
+{
+    memset(af, 0, sizeof *af);
+    af->fd = af->dirfd = -1;
+    snprintf(af->label, sizeof af->label, "%s", label);
+    if (strlen(name) > NAME_MAX)
+        return io_fail(err, ENAMETOOLONG, af->label);
+    snprintf(af->name, sizeof af->name, "%s", name);
+    /* Our own real descriptor: fsync needs one, and O_PATH is not one. */
+    af->dirfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (af->dirfd < 0)
+        return io_fail(err, errno, af->label);
+    for (int tries = 0; tries < 100; tries++) {
+        temp_name(af->tmp, name);
+        af->fd =
+            openat(af->dirfd, af->tmp,
+                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (af->fd >= 0 || errno != EEXIST)
+            break;
+    }
+    if (af->fd < 0) {
+        int e = errno;
+        close(af->dirfd);
+        af->dirfd = -1;
+        return io_fail(err, e, af->label);
+    }
+    af->open = 1;
+    track(af);
+    return 0;
+}
+
+void pl_atomic_plain(pl_atomic_file *af, int fd, const char *label)
+{
+    memset(af, 0, sizeof *af);
+    af->fd = fd;
+    af->dirfd = -1;
+    af->plain = 1;
+    snprintf(af->label, sizeof af->label, "%s", label);
+}
+
+static int all_zero(const uint8_t *p, size_t n)
+{
+    /* memcmp against itself shifted by one: vectorised, stops early on
+     * the first non-zero byte, which for real data is at once. */
+    return n > 0 && p[0] == 0 && memcmp(p, p + 1, n - 1) == 0;
+}
+
+static int write_plain(pl_atomic_file *af, const uint8_t *buf, size_t len,
+                       pl_error *err)
+{
+    while (len > 0) {
+        ssize_t n = write(af->fd, buf, len);
+        if (n > 0) {
+            buf += n;
+            len -= (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd p = {.fd = af->fd, .events = POLLOUT};
+            poll(&p, 1, -1);
+            continue;
+        }
+        return io_fail(err, n < 0 ? errno : EIO, af->label);
+    }
+    return 0;
+}
+
+int pl_atomic_write(pl_atomic_file *af, const uint8_t *buf, size_t len,
+                    pl_error *err)
+{
+    if (af->plain) {
+        af->size += len;
+        return write_plain(af, buf, len, err);
+    }
+    if (all_zero(buf, len)) {
+        af->size += len; /* a hole; ftruncate at commit gives the size */
+        return 0;
+    }
+    while (len > 0) {
+        ssize_t n = pwrite(af->fd, buf, len, (off_t)af->size);
+        if (n > 0) {
+            buf += n;
+            len -= (size_t)n;
+            af->size += (uint64_t)n;
+            af->end = af->size;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        return io_fail(err, n < 0 ? errno : ENOSPC, af->label);
+    }
+    return 0;
+}
+
+static void release(pl_atomic_file *af)
+{
+    if (af->fd >= 0 && !af->plain)
+        close(af->fd);
+    if (af->dirfd >= 0)
+        close(af->dirfd);
+    af->fd = af->dirfd = -1;
+    af->open = 0;
+}
+
+void pl_atomic_abort(pl_atomic_file *af)
+{
+    if (af->open) {
+        unlinkat(af->dirfd, af->tmp, 0);
+        untrack();
+    }
+    release(af);
+}
+
+int pl_atomic_commit(pl_atomic_file *af, mode_t mode, pl_error *err)
+{
+    if (af->plain) {
+        af->fd = -1;
+        return 0;
+    }
+    int e = 0;
+    if (af->end < af->size && ftruncate(af->fd, (off_t)af->size))
+        e = errno;
+    else if (fchmod(af->fd, mode & 0777))
+        e = errno;
+    else if (fsync(af->fd))
+        e = errno;
+    else if (close(af->fd) && errno != EINTR)
+        e = errno;
+    af->fd = -1;
+    if (!e && renameat(af->dirfd, af->tmp, af->dirfd, af->name))
+        e = errno;
+    if (e) {
+        pl_atomic_abort(af);
+        return io_fail(err, e, af->label);
+    }
+    untrack();
+    af->open = 0;
+    /* The rename is durable only once the directory is. Some file
+     * systems cannot fsync a directory (EINVAL); the file is still in
+     * place then. */
+    if (fsync(af->dirfd) && errno != EINVAL && errno != EROFS) {
+        e = errno;
+        release(af);
+        return io_fail(err, e, af->label);
+    }
+    release(af);
+    return 0;
+}
+
+int pl_atomic_symlink(int dirfd, const char *name, const char *target,
+                      const char *label, pl_error *err)
+{
+    char tmp[NAME_MAX + 1];
+    if (strlen(name) > NAME_MAX)
+        return io_fail(err, ENAMETOOLONG, label);
+    int e = 0;
+    for (int tries = 0; tries < 100; tries++) {
+        temp_name(tmp, name);
+        if (symlinkat(target, dirfd, tmp) == 0) {
+            e = 0;
+            break;
+        }
+        e = errno;
+        if (e != EEXIST)
+            break;
+    }
+    if (e)
+        return io_fail(err, e, label);
+    if (renameat(dirfd, tmp, dirfd, name)) {
+        e = errno;
+        unlinkat(dirfd, tmp, 0);
+        return io_fail(err, e, label);
+    }
+    return 0;
+}

@@ -1,0 +1,522 @@
+#include "dirstream.h"
+
+#include "beneath.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DIR_STREAM PIPELINE__V1__STREAM_ID__STREAM_DIR
+#define SHOW_MAX (PATH_MAX + 400)
+#define WATCH_EVERY 8
+
+static int io_fail(pl_error *err, int e, const char *label)
+{
+    pl_fail_errno(err, PL_ERR_IO, e, "%s", label);
+    if (err)
+        err->status = pl_code_for_errno(e);
+    return -1;
+}
+
+static int call_fail(pl_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int call_fail(pl_error *err, int code, const char *fmt, ...)
+{
+    if (!err)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    err->code = PL_ERR_IO;
+    err->status = code;
+    return -1;
+}
+
+static char *alloc_buffers(char **name, char **link, char **show)
+{
+    char *b = malloc(2 * (PATH_MAX + 1) + SHOW_MAX);
+    if (b) {
+        *name = b;
+        *link = b + PATH_MAX + 1;
+        *show = b + 2 * (PATH_MAX + 1);
+        (*name)[0] = '\0';
+    }
+    return b;
+}
+
+/* ---- sending ---- */
+
+static const char *send_show(pl_dir_send *ds)
+{
+    snprintf(ds->show, SHOW_MAX, "%s/%s", ds->label, ds->name);
+    return ds->show;
+}
+
+static int send_entry(pl_dir_send *ds, int type, uint32_t mode,
+                      const char *target, uint64_t size_hint, pl_error *err)
+{
+    Pipeline__V1__DirEntry e = PIPELINE__V1__DIR_ENTRY__INIT;
+    e.name.data = (uint8_t *)ds->name;
+    e.name.len = strlen(ds->name);
+    e.type = type;
+    e.mode = mode;
+    if (target) {
+        e.link_target.data = (uint8_t *)target;
+        e.link_target.len = strlen(target);
+    }
+    e.size_hint = size_hint;
+    pl_frame f = PIPELINE__V1__FRAME__INIT;
+    f.body_case = PIPELINE__V1__FRAME__BODY_DIR_ENTRY;
+    f.dir_entry = &e;
+    if (pl_channel_send(ds->st->ch, &f, err)) {
+        pl_stream_channel_error(err);
+        return -1;
+    }
+    ds->entries++;
+    return 0;
+}
+
+/* An entry that cannot be read: a warning on the client, an error on the
+ * server. msg NULL means strerror(e). */
+static int unreadable(pl_dir_send *ds, int e, const char *msg, pl_error *err)
+{
+    if (!ds->skip_errors) {
+        if (msg)
+            return call_fail(err, pl_code_for_errno(e), "%s: %s", send_show(ds),
+                             msg);
+        return io_fail(err, e, send_show(ds));
+    }
+    ds->errors++;
+    if (ds->warn) {
+        char line[SHOW_MAX + 100];
+        snprintf(line, sizeof line, "%s: %s; skipped", send_show(ds),
+                 msg ? msg : strerror(e));
+        ds->warn(ds->arg, line);
+    }
+    return 0;
+}
+
+static int send_regular(pl_dir_send *ds, int dfd, const char *base,
+                        pl_error *err)
+{
+    int fd = openat(dfd, base,
+                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : unreadable(ds, errno, NULL, err);
+    struct stat st;
+    if (fstat(fd, &st)) {
+        int e = errno;
+        close(fd);
+        return unreadable(ds, e, NULL, err);
+    }
+    if (!S_ISREG(st.st_mode)) { /* replaced since readdir: skip it */
+        close(fd);
+        return 0;
+    }
+    uint8_t sha[32];
+    uint64_t n = 0;
+    int rc = send_entry(ds, PIPELINE__V1__ENTRY_TYPE__ENTRY_FILE,
+                        st.st_mode & 07777, NULL, (uint64_t)st.st_size, err);
+    if (rc == 0)
+        rc = pl_stream_send_file(ds->st, fd, send_show(ds), ds->with_sha, &n,
+                                 sha, err);
+    close(fd);
+    if (rc)
+        return rc;
+    ds->files++;
+    ds->bytes += n;
+    if (ds->file_done)
+        ds->file_done(ds->arg, ds->name, ds->with_sha ? sha : NULL);
+    return 0;
+}
+
+static int walk(pl_dir_send *ds, int dfd, size_t nlen, int depth,
+                pl_error *err);
+
+static int send_one(pl_dir_send *ds, int dfd, const char *base, size_t nlen,
+                    int depth, pl_error *err)
+{
+    struct stat st;
+    if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW))
+        return errno == ENOENT ? 0 : unreadable(ds, errno, NULL, err);
+    if (S_ISREG(st.st_mode))
+        return send_regular(ds, dfd, base, err);
+    if (S_ISLNK(st.st_mode)) {
+        ssize_t n = readlinkat(dfd, base, ds->link, PATH_MAX);
+        if (n < 0)
+            return errno == ENOENT ? 0 : unreadable(ds, errno, NULL, err);
+        if (n >= PATH_MAX)
+            return unreadable(ds, ENAMETOOLONG, NULL, err);
+        ds->link[n] = '\0';
+        return send_entry(ds, PIPELINE__V1__ENTRY_TYPE__ENTRY_SYMLINK,
+                          st.st_mode & 07777, ds->link, 0, err);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        if (depth >= PL_DIR_MAX_DEPTH)
+            return unreadable(ds, ELOOP,
+                              "directory tree deeper than 256 levels", err);
+        int sub =
+            openat(dfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0)
+            return errno == ENOENT ? 0 : unreadable(ds, errno, NULL, err);
+        if (send_entry(ds, PIPELINE__V1__ENTRY_TYPE__ENTRY_DIR,
+                       st.st_mode & 07777, NULL, 0, err)) {
+            close(sub);
+            return -1;
+        }
+        return walk(ds, sub, nlen, depth + 1, err);
+    }
+    /* FIFOs, sockets, devices: announced so the receiver can warn. */
+    ds->skipped++;
+    if (ds->warn) {
+        char line[SHOW_MAX + 100];
+        snprintf(line, sizeof line,
+                 "%s: skipped: not a regular file, directory or symbolic "
+                 "link",
+                 send_show(ds));
+        ds->warn(ds->arg, line);
+    }
+    return send_entry(ds, PIPELINE__V1__ENTRY_TYPE__ENTRY_UNSPECIFIED,
+                      st.st_mode & 07777, NULL, 0, err);
+}
+
+/* Sends the entries of the directory open at dfd (taken over and closed)
+ * whose name is ds->name[0..nlen). */
+static int walk(pl_dir_send *ds, int dfd, size_t nlen, int depth, pl_error *err)
+{
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        int e = errno;
+        close(dfd);
+        return unreadable(ds, e, NULL, err);
+    }
+    int rc = 0;
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(d);
+        if (!de) {
+            if (errno) {
+                ds->name[nlen] = '\0';
+                rc = unreadable(ds, errno, NULL, err);
+            }
+            break;
+        }
+        const char *base = de->d_name;
+        if (strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+            continue;
+        size_t blen = strlen(base);
+        size_t sub = nlen ? nlen + 1 + blen : blen;
+        if (sub >= PATH_MAX) {
+            ds->name[nlen] = '\0';
+            rc = unreadable(ds, ENAMETOOLONG, NULL, err);
+            if (rc)
+                break;
+            continue;
+        }
+        if (nlen)
+            ds->name[nlen] = '/';
+        memcpy(ds->name + (nlen ? nlen + 1 : 0), base, blen + 1);
+        rc = send_one(ds, dirfd(d), base, sub, depth, err);
+        ds->name[nlen] = '\0';
+        if (rc)
+            break;
+        if (ds->st->watch_peer && ++ds->st->chunks >= WATCH_EVERY) {
+            ds->st->chunks = 0;
+            if (pl_stream_peer_spoke(ds->st)) {
+                rc = PL_STREAM_PEER;
+                break;
+            }
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+int pl_dir_send_tree(pl_dir_send *ds, int dirfd, pl_error *err)
+{
+    char *bufs = alloc_buffers(&ds->name, &ds->link, &ds->show);
+    if (!bufs)
+        return pl_fail(err, PL_ERR_NOMEM, "out of memory");
+    int rc;
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        rc = io_fail(err, errno, ds->label);
+    else
+        rc = walk(ds, fd, 0, 0, err);
+    if (rc == 0)
+        rc = pl_stream_send_end(ds->st, DIR_STREAM, ds->entries, NULL, err);
+    free(bufs);
+    ds->name = ds->link = ds->show = NULL;
+    return rc;
+}
+
+/* ---- receiving ---- */
+
+static const char *recv_show(pl_dir_recv *dr)
+{
+    snprintf(dr->show, SHOW_MAX, "%s/%s", dr->label, dr->name);
+    return dr->show;
+}
+
+static int delay_mode(pl_dir_recv *dr, uint32_t mode)
+{
+    if (dr->ndelayed == dr->cap) {
+        size_t cap = dr->cap ? dr->cap * 2 : 16;
+        pl_dir_mode *m = realloc(dr->delayed, cap * sizeof *m);
+        if (!m)
+            return -1;
+        dr->delayed = m;
+        dr->cap = cap;
+    }
+    char *copy = strdup(dr->name);
+    if (!copy)
+        return -1;
+    dr->delayed[dr->ndelayed].name = copy;
+    dr->delayed[dr->ndelayed].mode = mode;
+    dr->ndelayed++;
+    return 0;
+}
+
+static int apply_delayed(pl_dir_recv *dr, pl_error *err)
+{
+    /* Children before parents: a parent may be losing its u+w. */
+    while (dr->ndelayed > 0) {
+        pl_dir_mode *m = &dr->delayed[--dr->ndelayed];
+        int fd = pl_open_beneath(dr->topfd, m->name,
+                                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, 1);
+        int e = fd < 0 || fchmod(fd, m->mode & 0777) ? errno : 0;
+        if (fd >= 0)
+            close(fd);
+        snprintf(dr->name, PATH_MAX + 1, "%s", m->name);
+        free(m->name);
+        if (e)
+            return io_fail(err, e, recv_show(dr));
+    }
+    return 0;
+}
+
+/* Something already at base where a directory or a symlink goes. */
+static int existing_type(int dfd, const char *base)
+{
+    struct stat st;
+    if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW))
+        return 0;
+    return (int)(st.st_mode & S_IFMT);
+}
+
+static int recv_dir(pl_dir_recv *dr, int pfd, const char *base, uint32_t mode,
+                    pl_error *err)
+{
+    int created = mkdirat(pfd, base, 0700) == 0;
+    if (!created && errno != EEXIST)
+        return io_fail(err, errno, recv_show(dr));
+    int fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ELOOP || errno == ENOTDIR)
+            return call_fail(err, PIPELINE__V1__CODE__CODE_FAILED_PRECONDITION,
+                             "%s: exists and is not a directory",
+                             recv_show(dr));
+        return io_fail(err, errno, recv_show(dr));
+    }
+    int rc = 0;
+    /* Only directories made here get the sender's mode: an existing one
+     * (say /tmp) keeps its own. */
+    if (created) {
+        mode = mode ? mode & 0777 : 0755;
+        if ((mode & 0700) != 0700) {
+            if (delay_mode(dr, mode))
+                rc = pl_fail(err, PL_ERR_NOMEM, "out of memory");
+        } else if (fchmod(fd, mode)) {
+            rc = io_fail(err, errno, recv_show(dr));
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+static int recv_symlink(pl_dir_recv *dr, int pfd, const char *base,
+                        const ProtobufCBinaryData *target, pl_error *err)
+{
+    if (target->len == 0 || target->len > PATH_MAX - 1 ||
+        memchr(target->data, '\0', target->len))
+        return call_fail(err, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,
+                         "%s: invalid symbolic link target", recv_show(dr));
+    memcpy(dr->link, target->data, target->len);
+    dr->link[target->len] = '\0';
+    if (existing_type(pfd, base) == S_IFDIR)
+        return io_fail(err, EISDIR, recv_show(dr));
+    return pl_atomic_symlink(pfd, base, dr->link, recv_show(dr), err);
+}
+
+static int recv_regular(pl_dir_recv *dr, int pfd, const char *base,
+                        uint32_t mode, pl_error *err)
+{
+    if (existing_type(pfd, base) == S_IFDIR)
+        return io_fail(err, EISDIR, recv_show(dr));
+    pl_atomic_file af;
+    if (pl_atomic_open(&af, pfd, base, recv_show(dr), err))
+        return -1;
+    uint8_t sha[32];
+    uint64_t n = 0;
+    int ended;
+    if (pl_stream_recv_file(dr->st, &af, dr->with_sha, &n, sha, &ended, err) ||
+        pl_atomic_commit(&af, mode ? mode : 0644, err)) {
+        pl_atomic_abort(&af);
+        return -1;
+    }
+    dr->files++;
+    dr->bytes += n;
+    if (dr->file_done)
+        dr->file_done(dr->arg, dr->name, dr->with_sha ? sha : NULL);
+    return 0;
+}
+
+static int recv_entry(pl_dir_recv *dr, const Pipeline__V1__DirEntry *e,
+                      pl_error *err)
+{
+    char shown[512];
+    const char *why;
+    if (pl_check_entry_name((const char *)e->name.data, e->name.len, &why))
+        return call_fail(
+            err, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,
+            "%s: refusing entry \"%s\": %s", dr->label,
+            pl_path_show(e->name.data, e->name.len, shown, sizeof shown), why);
+    if (e->name.len > PATH_MAX - 1)
+        return call_fail(err, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,
+                         "%s: entry name of %zu bytes is too long", dr->label,
+                         e->name.len);
+    memcpy(dr->name, e->name.data, e->name.len);
+    dr->name[e->name.len] = '\0';
+    dr->entries++;
+    int type = e->type;
+    if (type != PIPELINE__V1__ENTRY_TYPE__ENTRY_FILE &&
+        type != PIPELINE__V1__ENTRY_TYPE__ENTRY_DIR &&
+        type != PIPELINE__V1__ENTRY_TYPE__ENTRY_SYMLINK) {
+        dr->skipped++;
+        if (dr->warn) {
+            char line[SHOW_MAX + 100];
+            snprintf(line, sizeof line,
+                     "%s: skipped by the sender: not a regular file, "
+                     "directory or symbolic link",
+                     recv_show(dr));
+            dr->warn(dr->arg, line);
+        }
+        return 0;
+    }
+    /* The parent, beneath the target: a planted symlink cannot lead the
+     * write elsewhere. Parents normally arrived as entries already. */
+    char *slash = strrchr(dr->name, '/');
+    const char *base = dr->name;
+    int pfd;
+    if (slash) {
+        *slash = '\0';
+        pfd = pl_mkdirs_beneath(dr->topfd, dr->name, 0755, 1, NULL);
+        *slash = '/';
+        base = slash + 1;
+    } else {
+        pfd = openat(dr->topfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    }
+    if (pfd < 0) {
+        if (errno == EXDEV || errno == ELOOP)
+            return call_fail(err, PIPELINE__V1__CODE__CODE_PERMISSION_DENIED,
+                             "%s: refusing to write through a symbolic link "
+                             "or outside the target directory",
+                             recv_show(dr));
+        return io_fail(err, errno, recv_show(dr));
+    }
+    int rc;
+    if (type == PIPELINE__V1__ENTRY_TYPE__ENTRY_DIR)
+        rc = recv_dir(dr, pfd, base, e->mode, err);
+    else if (type == PIPELINE__V1__ENTRY_TYPE__ENTRY_SYMLINK)
+        rc = recv_symlink(dr, pfd, base, &e->link_target, err);
+    else
+        rc = recv_regular(dr, pfd, base, e->mode & 0777, err);
+    close(pfd);
+    return rc;
+}
+
+static int status_error(const Pipeline__V1__Status *s, pl_error *err)
+{
+    pl_fail(err, PL_ERR_REMOTE, "%s",
+            s->message && s->message[0] ? s->message
+                                        : "the peer reported an error");
+    if (err)
+        err->status = s->code;
+    return -1;
+}
+
+int pl_dir_recv_tree(pl_dir_recv *dr, int *ended, pl_error *err)
+{
+    *ended = 0;
+    if (!dr->name && !alloc_buffers(&dr->name, &dr->link, &dr->show))
+        return pl_fail(err, PL_ERR_NOMEM, "out of memory");
+    for (;;) {
+        pl_frame *f = NULL;
+        if (pl_channel_recv(dr->st->ch, &f, err)) {
+            pl_stream_channel_error(err);
+            return -1;
+        }
+        int rc = 0;
+        switch (f->body_case) {
+        case PIPELINE__V1__FRAME__BODY_DIR_ENTRY:
+            rc = recv_entry(dr, f->dir_entry, err);
+            pl_frame_free(f);
+            if (rc) {
+                /* A Status inside a file ended the whole call. */
+                if (err && err->code == PL_ERR_REMOTE)
+                    *ended = 1;
+                return -1;
+            }
+            continue;
+        case PIPELINE__V1__FRAME__BODY_END:
+            if (f->end->stream != DIR_STREAM) {
+                rc = pl_fail(err, PL_ERR_PROTOCOL,
+                             "end of stream %d outside a file",
+                             (int)f->end->stream);
+                break;
+            }
+            *ended = 1;
+            if (f->end->total_length != dr->entries)
+                rc = call_fail(err, PIPELINE__V1__CODE__CODE_DATA_LOSS,
+                               "%s: incomplete transfer: %llu entries "
+                               "arrived, the sender announced %llu",
+                               dr->label, (unsigned long long)dr->entries,
+                               (unsigned long long)f->end->total_length);
+            else
+                rc = apply_delayed(dr, err);
+            break;
+        case PIPELINE__V1__FRAME__BODY_STATUS:
+            if (dr->st->accept_status) {
+                *ended = 1;
+                rc = status_error(f->status, err);
+                break;
+            }
+            /* fall through */
+        default:
+            rc = pl_fail(err, PL_ERR_PROTOCOL,
+                         "unexpected %s frame in a directory transfer",
+                         pl_frame_name(f->body_case));
+        }
+        pl_frame_free(f);
+        return rc;
+    }
+}
+
+void pl_dir_recv_free(pl_dir_recv *dr)
+{
+    for (size_t i = 0; i < dr->ndelayed; i++)
+        free(dr->delayed[i].name);
+    free(dr->delayed);
+    dr->delayed = NULL;
+    dr->ndelayed = dr->cap = 0;
+    free(dr->name);
+    dr->name = dr->link = dr->show = NULL;
+}

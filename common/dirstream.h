@@ -1,0 +1,77 @@
+/*
+ * A directory tree on the wire, shared by both ends (PutDir from the
+ * client, GetDir from the server): DirEntry frames, parents before
+ * children, each ENTRY_FILE followed by its file stream (filestream.h),
+ * then EndOfStream(STREAM_DIR) whose total_length counts the entries.
+ *
+ * The sender never follows a symbolic link (it sends the link itself), so
+ * loops are harmless; files other than regular files, directories and
+ * symlinks are announced as ENTRY_UNSPECIFIED and skipped. The receiver
+ * refuses absolute names and names with empty, "." or ".." components,
+ * and resolves every name beneath the target directory's descriptor
+ * (beneath.h), so a symlink inside the target can never redirect a write.
+ * Files are received atomically (atomic_file.h); symlinks are created
+ * under a temporary name and renamed.
+ *
+ * Errors follow the convention in filestream.h.
+ */
+#ifndef PIPELINE_DIRSTREAM_H
+#define PIPELINE_DIRSTREAM_H
+
+#include "filestream.h"
+
+#include <stdint.h>
+
+/* Deeper trees are refused: each level holds a directory descriptor. */
+#define PL_DIR_MAX_DEPTH 256
+
+typedef struct pl_dir_send {
+    pl_stream *st;
+    int with_sha;
+    /* Client: an unreadable entry is reported through warn and skipped
+     * (counted in errors). Server: it ends the call with an error. */
+    int skip_errors;
+    void (*warn)(void *arg, const char *msg);
+    /* After each regular file; sha is NULL without with_sha. */
+    void (*file_done)(void *arg, const char *name, const uint8_t *sha);
+    void *arg;
+    const char *label; /* the top directory, for messages */
+    uint64_t entries, files, bytes, skipped, errors;
+    /* Working buffers (heap: the walk recurses on a small stack). */
+    char *name, *link, *show;
+} pl_dir_send;
+
+/* Sends the entries beneath dirfd (which stays the caller's) and the
+ * EndOfStream(STREAM_DIR). Returns 0, PL_STREAM_PEER (a frame from the
+ * peer is waiting; nothing more was sent) or -1. */
+int pl_dir_send_tree(pl_dir_send *ds, int dirfd, pl_error *err);
+
+typedef struct pl_dir_mode {
+    char *name;
+    uint32_t mode;
+} pl_dir_mode;
+
+typedef struct pl_dir_recv {
+    pl_stream *st;
+    int topfd; /* the target directory; the caller's */
+    int with_sha;
+    void (*warn)(void *arg, const char *msg);
+    void (*file_done)(void *arg, const char *name, const uint8_t *sha);
+    void *arg;
+    const char *label; /* the target directory, for messages */
+    uint64_t entries, files, bytes, skipped;
+    /* Directories that must stay writable until the end (their own mode
+     * lacks u+wx): their mode is applied last. */
+    pl_dir_mode *delayed;
+    size_t ndelayed, cap;
+    char *name, *link, *show; /* working buffers */
+} pl_dir_recv;
+
+/* Receives entries until EndOfStream(STREAM_DIR) and applies the delayed
+ * directory modes. *ended tells whether the EndOfStream (or a Status) was
+ * consumed: after a failed entry it was not, and the caller drains the
+ * rest (server) or drops the connection (client). */
+int pl_dir_recv_tree(pl_dir_recv *dr, int *ended, pl_error *err);
+void pl_dir_recv_free(pl_dir_recv *dr);
+
+#endif

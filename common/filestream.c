@@ -1,0 +1,324 @@
+#include "filestream.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FILE_STREAM PIPELINE__V1__STREAM_ID__STREAM_FILE
+/* Look for an early Status every this many chunks (about 512 KiB). */
+#define WATCH_EVERY 8
+
+int pl_stream_init(pl_stream *st, pl_channel *ch, pl_error *err)
+{
+    memset(st, 0, sizeof *st);
+    st->ch = ch;
+    /* On the heap: connection threads have small stacks. */
+    st->buf = malloc(PL_CHUNK_MAX);
+    if (!st->buf)
+        return pl_fail(err, PL_ERR_NOMEM, "out of memory");
+    return 0;
+}
+
+void pl_stream_free(pl_stream *st)
+{
+    free(st->buf);
+    st->buf = NULL;
+}
+
+void pl_stream_channel_error(pl_error *err)
+{
+    if (err && err->code == PL_ERR_IO) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        pl_fail(err, PL_ERR_CLOSED, "connection lost: %s", msg);
+    }
+}
+
+int pl_stream_peer_spoke(pl_stream *st)
+{
+    struct pollfd p = {.fd = st->ch->fd, .events = POLLIN};
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR));
+}
+
+static int local_fail(pl_error *err, int e, const char *label)
+{
+    pl_fail_errno(err, PL_ERR_IO, e, "%s", label);
+    if (err)
+        err->status = pl_code_for_errno(e);
+    return -1;
+}
+
+static int call_fail(pl_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int call_fail(pl_error *err, int code, const char *fmt, ...)
+{
+    if (!err)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    err->code = PL_ERR_IO;
+    err->status = code;
+    return -1;
+}
+
+int pl_stream_send_end(pl_stream *st, int stream, uint64_t total,
+                       const uint8_t *sha, pl_error *err)
+{
+    Pipeline__V1__EndOfStream e = PIPELINE__V1__END_OF_STREAM__INIT;
+    e.stream = stream;
+    e.total_length = total;
+    if (sha) {
+        e.sha256.data = (uint8_t *)sha;
+        e.sha256.len = 32;
+    }
+    pl_frame f = PIPELINE__V1__FRAME__INIT;
+    f.body_case = PIPELINE__V1__FRAME__BODY_END;
+    f.end = &e;
+    if (pl_channel_send(st->ch, &f, err)) {
+        pl_stream_channel_error(err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Fills buf up to cap bytes: pipes and terminals return short reads, and
+ * every frame should carry a full chunk. *eof when the source ended. */
+static ssize_t fill(int fd, uint8_t *buf, size_t cap, int *eof)
+{
+    size_t got = 0;
+    *eof = 0;
+    while (got < cap) {
+        ssize_t r = read(fd, buf + got, cap - got);
+        if (r > 0) {
+            got += (size_t)r;
+            continue;
+        }
+        if (r == 0) {
+            *eof = 1;
+            break;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            struct pollfd p = {.fd = fd, .events = POLLIN};
+            poll(&p, 1, -1);
+            continue;
+        }
+        return -1;
+    }
+    return (ssize_t)got;
+}
+
+int pl_stream_send_file(pl_stream *st, int fd, const char *label, int with_sha,
+                        uint64_t *total, uint8_t sha[32], pl_error *err)
+{
+    crypto_hash_sha256_state hs;
+    if (with_sha)
+        crypto_hash_sha256_init(&hs);
+    uint64_t n = 0;
+    int eof = 0;
+    while (!eof) {
+        ssize_t got = fill(fd, st->buf, PL_CHUNK_MAX, &eof);
+        if (got < 0)
+            return local_fail(err, errno, label);
+        if (got == 0)
+            break;
+        if (with_sha)
+            crypto_hash_sha256_update(&hs, st->buf, (size_t)got);
+        if (pl_channel_send_data(st->ch, FILE_STREAM, st->buf, (size_t)got,
+                                 err)) {
+            pl_stream_channel_error(err);
+            return -1;
+        }
+        n += (uint64_t)got;
+        st->done += (uint64_t)got;
+        if (st->progress)
+            st->progress(st->progress_arg, st->done, st->total);
+        if (st->watch_peer && ++st->chunks >= WATCH_EVERY) {
+            st->chunks = 0;
+            if (pl_stream_peer_spoke(st))
+                return PL_STREAM_PEER;
+        }
+    }
+    if (with_sha)
+        crypto_hash_sha256_final(&hs, sha);
+    if (total)
+        *total = n;
+    return pl_stream_send_end(st, FILE_STREAM, n, with_sha ? sha : NULL, err);
+}
+
+static int status_error(const Pipeline__V1__Status *s, pl_error *err)
+{
+    pl_fail(err, PL_ERR_REMOTE, "%s",
+            s->message && s->message[0] ? s->message
+                                        : "the peer reported an error");
+    if (err)
+        err->status = s->code;
+    return -1;
+}
+
+static int end_of_file(pl_stream *st, const Pipeline__V1__EndOfStream *e,
+                       pl_atomic_file *af, crypto_hash_sha256_state *hs,
+                       int with_sha, uint64_t n, uint8_t sha[32], pl_error *err)
+{
+    (void)st;
+    if (e->stream != FILE_STREAM)
+        return pl_fail(err, PL_ERR_PROTOCOL, "end of stream %d inside a file",
+                       (int)e->stream);
+    if (e->sha256.len != 0 && e->sha256.len != 32)
+        return pl_fail(err, PL_ERR_PROTOCOL,
+                       "a SHA-256 of %zu bytes in EndOfStream", e->sha256.len);
+    if (e->total_length != n)
+        return call_fail(err, PIPELINE__V1__CODE__CODE_DATA_LOSS,
+                         "%s: incomplete transfer: %llu bytes arrived, the "
+                         "sender announced %llu",
+                         af->label, (unsigned long long)n,
+                         (unsigned long long)e->total_length);
+    if (!with_sha)
+        return 0;
+    crypto_hash_sha256_final(hs, sha);
+    if (e->sha256.len != 32)
+        return call_fail(err, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,
+                         "%s: a checksum was requested but the sender sent "
+                         "none",
+                         af->label);
+    if (sodium_memcmp(sha, e->sha256.data, 32) != 0) {
+        char mine[65], theirs[65];
+        pl_sha256_hex(sha, mine);
+        pl_sha256_hex(e->sha256.data, theirs);
+        return call_fail(err, PIPELINE__V1__CODE__CODE_DATA_LOSS,
+                         "%s: SHA-256 mismatch: received data hashes to %s, "
+                         "the sender computed %s",
+                         af->label, mine, theirs);
+    }
+    return 0;
+}
+
+int pl_stream_recv_file(pl_stream *st, pl_atomic_file *af, int with_sha,
+                        uint64_t *total, uint8_t sha[32], int *ended,
+                        pl_error *err)
+{
+    crypto_hash_sha256_state hs;
+    if (with_sha)
+        crypto_hash_sha256_init(&hs);
+    uint64_t n = 0;
+    *ended = 0;
+    for (;;) {
+        pl_frame *f = NULL;
+        if (pl_channel_recv(st->ch, &f, err)) {
+            pl_stream_channel_error(err);
+            return -1;
+        }
+        int rc;
+        switch (f->body_case) {
+        case PIPELINE__V1__FRAME__BODY_DATA:
+            if (f->data->stream != FILE_STREAM) {
+                rc = pl_fail(err, PL_ERR_PROTOCOL,
+                             "data for stream %d inside a file",
+                             (int)f->data->stream);
+                break;
+            }
+            rc =
+                pl_atomic_write(af, f->data->data.data, f->data->data.len, err);
+            if (rc)
+                break;
+            if (with_sha)
+                crypto_hash_sha256_update(&hs, f->data->data.data,
+                                          f->data->data.len);
+            n += f->data->data.len;
+            st->done += f->data->data.len;
+            if (st->progress)
+                st->progress(st->progress_arg, st->done, st->total);
+            pl_frame_free(f);
+            continue;
+        case PIPELINE__V1__FRAME__BODY_END:
+            *ended = 1;
+            rc = end_of_file(st, f->end, af, &hs, with_sha, n, sha, err);
+            if (rc == 0 && total)
+                *total = n;
+            break;
+        case PIPELINE__V1__FRAME__BODY_STATUS:
+            if (st->accept_status) {
+                *ended = 1;
+                rc = status_error(f->status, err);
+                break;
+            }
+            /* fall through */
+        default:
+            rc = pl_fail(err, PL_ERR_PROTOCOL,
+                         "unexpected %s frame inside a file",
+                         pl_frame_name(f->body_case));
+        }
+        pl_frame_free(f);
+        return rc;
+    }
+}
+
+void pl_sha256_hex(const uint8_t sha[32], char out[65])
+{
+    sodium_bin2hex(out, 65, sha, 32);
+}
+
+/* Length of a valid UTF-8 sequence at p (at most n bytes), or 0. */
+static size_t utf8_len(const uint8_t *p, size_t n)
+{
+    uint8_t c = p[0];
+    size_t len;
+    uint8_t lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        if (c == 0xe0)
+            lo = 0xa0; /* no overlong forms */
+        if (c == 0xed)
+            hi = 0x9f; /* no surrogates */
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        if (c == 0xf0)
+            lo = 0x90;
+        if (c == 0xf4)
+            hi = 0x8f;
+    } else
+        return 0;
+    if (n < len || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if (p[i] < 0x80 || p[i] > 0xbf)
+            return 0;
+    return len;
+}
+
+char *pl_path_show(const uint8_t *p, size_t len, char *out, size_t cap)
+{
+    size_t o = 0, i = 0;
+    /* Room for one escape, "..." and the NUL. */
+    while (i < len && o + 8 < cap) {
+        uint8_t c = p[i];
+        if (c >= 0x20 && c < 0x7f) {
+            out[o++] = (char)c;
+            i++;
+            continue;
+        }
+        size_t u = c >= 0x80 ? utf8_len(p + i, len - i) : 0;
+        if (u && o + u < cap) {
+            memcpy(out + o, p + i, u);
+            o += u;
+            i += u;
+            continue;
+        }
+        o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
+        i++;
+    }
+    if (i < len)
+        o += (size_t)snprintf(out + o, cap - o, "...");
+    out[o] = '\0';
+    return out;
+}

@@ -1,0 +1,161 @@
+/* PutDir and GetDir on the server. The entry stream lives in
+ * common/dirstream.c, shared with the client. */
+#include "beneath.h"
+#include "dirstream.h"
+#include "fspath.h"
+#include "log.h"
+#include "session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DIR_STREAM PIPELINE__V1__STREAM_ID__STREAM_DIR
+
+typedef struct dir_log {
+    pl_session *s;
+    const char *what;
+} dir_log;
+
+static void log_warning(void *arg, const char *msg)
+{
+    dir_log *l = arg;
+    char shown[2048];
+    pl_path_show((const uint8_t *)msg, strlen(msg), shown, sizeof shown);
+    pl_log("%s: %s: %s", l->s->peer, l->what, shown);
+}
+
+static int send_result(pl_session *s, uint64_t bytes, uint64_t files,
+                       uint64_t entries)
+{
+    Pipeline__V1__TransferResult r = PIPELINE__V1__TRANSFER_RESULT__INIT;
+    r.bytes = bytes;
+    r.files = files;
+    r.entries = entries;
+    pl_frame f = PIPELINE__V1__FRAME__INIT;
+    f.body_case = PIPELINE__V1__FRAME__BODY_TRANSFER_RESULT;
+    f.transfer_result = &r;
+    pl_error err;
+    if (pl_channel_send(&s->ch, &f, &err)) {
+        pl_log("%s: closing: %s", s->peer, err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static void log_done(pl_session *s, const char *what, const char *show,
+                     uint64_t entries, uint64_t files, uint64_t bytes,
+                     double t0)
+{
+    double dt = pl_srv_now() - t0;
+    pl_log("%s: %s %s: %llu entries, %llu files, %llu bytes in %.3f s, "
+           "client %s",
+           s->peer, what, show, (unsigned long long)entries,
+           (unsigned long long)files, (unsigned long long)bytes, dt,
+           s->client_key);
+}
+
+int pl_handle_put_dir(pl_session *s, pl_frame *req)
+{
+    const Pipeline__V1__PutDirRequest *r = req->put_dir;
+    double t0 = pl_srv_now();
+    pl_srv_path p;
+    pl_error err;
+    pl_stream st = {0};
+    dir_log lg = {s, "put-dir"};
+    pl_dir_recv dr;
+    memset(&dr, 0, sizeof dr);
+    int topfd = -1, created = 0, ended = 0, rc;
+    if (pl_srv_path_open(s, &r->path, 1, &p, &err))
+        goto failed;
+    topfd = pl_mkdirs_beneath(p.rootfd, p.path, 0755, p.beneath, &created);
+    /* A new top directory gets its mode at the end, so a read-only mode
+     * cannot stop its own entries; until then only we may use it. */
+    if (topfd < 0 || (created && fchmod(topfd, 0700))) {
+        pl_srv_errno(&p, errno, &err);
+        goto failed;
+    }
+    if (pl_stream_init(&st, &s->ch, &err))
+        goto failed;
+    dr.st = &st;
+    dr.topfd = topfd;
+    dr.with_sha = r->checksum;
+    dr.warn = log_warning;
+    dr.arg = &lg;
+    dr.label = p.show;
+    if (pl_dir_recv_tree(&dr, &ended, &err))
+        goto failed;
+    if (created && fchmod(topfd, r->mode ? r->mode & 0777 : 0755)) {
+        pl_srv_errno(&p, errno, &err);
+        goto failed;
+    }
+    close(topfd);
+    log_done(s, "put-dir", p.show, dr.entries, dr.files, dr.bytes, t0);
+    rc = send_result(s, dr.bytes, dr.files, dr.entries);
+    pl_dir_recv_free(&dr);
+    pl_stream_free(&st);
+    pl_srv_path_close(&p);
+    pl_frame_free(req);
+    return rc;
+
+failed:
+    if (topfd >= 0)
+        close(topfd);
+    pl_dir_recv_free(&dr);
+    pl_stream_free(&st);
+    rc = pl_srv_end_failed(s, "put-dir", p.show, &err, DIR_STREAM, ended);
+    pl_srv_path_close(&p);
+    pl_frame_free(req);
+    return rc;
+}
+
+int pl_handle_get_dir(pl_session *s, pl_frame *req)
+{
+    const Pipeline__V1__GetDirRequest *r = req->get_dir;
+    double t0 = pl_srv_now();
+    pl_srv_path p;
+    pl_error err;
+    pl_stream st = {0};
+    dir_log lg = {s, "get-dir"};
+    pl_dir_send ds;
+    memset(&ds, 0, sizeof ds);
+    int topfd = -1, rc;
+    if (pl_srv_path_open(s, &r->path, 0, &p, &err))
+        goto failed;
+    topfd =
+        pl_open_beneath(p.rootfd, p.path, O_RDONLY | O_DIRECTORY, 0, p.beneath);
+    if (topfd < 0) {
+        pl_srv_errno(&p, errno, &err);
+        goto failed;
+    }
+    if (pl_stream_init(&st, &s->ch, &err))
+        goto failed;
+    ds.st = &st;
+    ds.with_sha = r->checksum;
+    ds.skip_errors = 0;
+    ds.warn = log_warning;
+    ds.arg = &lg;
+    ds.label = p.show;
+    if (pl_dir_send_tree(&ds, topfd, &err))
+        goto failed;
+    close(topfd);
+    pl_stream_free(&st);
+    log_done(s, "get-dir", p.show, ds.entries, ds.files, ds.bytes, t0);
+    rc = send_result(s, ds.bytes, ds.files, ds.entries);
+    pl_srv_path_close(&p);
+    pl_frame_free(req);
+    return rc;
+
+failed:
+    if (topfd >= 0)
+        close(topfd);
+    pl_stream_free(&st);
+    /* Mid-stream the Status is the call's terminal frame. */
+    rc = pl_srv_end_failed(s, "get-dir", p.show, &err, 0, 1);
+    pl_srv_path_close(&p);
+    pl_frame_free(req);
+    return rc;
+}
