@@ -108,7 +108,7 @@ int main(int argc, char **argv)
         }
         int sub_argc = argc - optind;
         char **sub_argv = argv + optind;
-        optind = 1; /* reset getopt for the subcommand */
+        optind = 0; /* 0, not 1: glibc then resets its whole scan state */
         int rc = subcommands[i].fn(&g, sub_argc, sub_argv);
         pl_config_free(&g.cfg);
         return rc;

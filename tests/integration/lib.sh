@@ -121,12 +121,3 @@ server_alive() { kill -0 "$SERVER_PID" 2>/dev/null; }
 
 # The client, with the test's config.
 pl() { "$PIPELINE_BIN" -c "$CONF" "$@"; }
-
-# Peak RSS in KiB of a command (GNU time is not always installed).
-peak_rss_kib() {
-    /usr/bin/python3 - "$@" <<'PY'
-import resource, subprocess, sys
-subprocess.run(sys.argv[1:], check=False)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-PY
-}
