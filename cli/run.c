@@ -1,8 +1,235 @@
-/* pipeline run (placeholder until the exec call lands). */
+/* pipeline run: a command in the enclave, like `ssh host cmd`: live
+ * output, stdin, forwarded signals and the command's exit status. */
 #include "cli.h"
+#include "exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Exit statuses beside the command's own, as timeout(1) and shells use. */
+#define EXIT_TIMED_OUT 124
+
+static int sig_pipe[2] = {-1, -1};
+static volatile sig_atomic_t got_sigint;
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
+    if (sig == SIGINT)
+        got_sigint = 1;
+    if (write(sig_pipe[1], &b, 1) < 0) {
+        /* pipe full: the signals already queued will do */
+    }
+    errno = saved;
+}
+
+/* Forwards SIGINT, SIGTERM and SIGHUP through a self-pipe. A signal we
+ * were started with ignored (nohup, a background job) stays ignored. */
+static int forward_signals(void)
+{
+    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK))
+        return -1;
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old, sa;
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
+    }
+    return 0;
+}
+
+/* A closed 0/1/2 would be reused by the socket and mix with the streams. */
+static void ensure_stdio(void)
+{
+    for (int fd = 0; fd <= 2; fd++)
+        if (fcntl(fd, F_GETFD) < 0)
+            open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+}
+
+static void run_usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: pipeline run [OPTIONS] --command STRING\n"
+            "       pipeline run [OPTIONS] -- PROGRAM [ARGS...]\n\n"
+            "Runs a command in the enclave: --command through the server's "
+            "shell (sh -c),\n"
+            "or PROGRAM directly. stdout and stderr arrive live, stdin is "
+            "streamed,\n"
+            "Ctrl-C, SIGTERM and SIGHUP reach the remote process group, and "
+            "the exit\n"
+            "status is the command's (128+N if it died of signal N, 124 on "
+            "--timeout,\n"
+            "127/126 if it could not start, 255 if pipeline itself failed).\n"
+            "\n"
+            "  --command STRING       run STRING with the server's shell\n"
+            "  --no-wait              start detached (output to the server's "
+            "console),\n"
+            "                         return once it has started\n"
+            "  -n, --no-stdin         give the command an empty stdin\n"
+            "  -e, --env NAME=VALUE   set a variable (repeatable)\n"
+            "  -w, --cwd DIR          working directory on the server\n"
+            "  --timeout SECS         kill the command after SECS (exit "
+            "124)\n" CLI_CONN_HELP);
+}
+
+static int valid_env(const char *e)
+{
+    return e[0] && e[0] != '=' && strchr(e, '=');
+}
+
+static int report(const pl_exec_request *rq, const pl_exec_result *res,
+                  int quiet)
+{
+    if (res->spawn_error[0]) {
+        cli_error("run", "%s", res->spawn_error);
+        return res->exit_code ? res->exit_code : 127;
+    }
+    if (res->timed_out) {
+        if (!quiet)
+            cli_error("run", "timed out after %u s; the command was killed",
+                      rq->timeout_secs);
+        return EXIT_TIMED_OUT;
+    }
+    if (res->signal) {
+        /* Die of SIGINT ourselves so a calling shell script stops too. */
+        if (res->signal == SIGINT && got_sigint) {
+            signal(SIGINT, SIG_DFL);
+            raise(SIGINT);
+        }
+        return 128 + res->signal;
+    }
+    return res->exit_code & 0xff;
+}
 
 int run_main(cli_global *g, int argc, char **argv)
 {
-    cli_error("run", "not implemented yet in this build");
-    return 1;
+    enum { OPT_COMMAND = OPT_SUB_BASE, OPT_NO_WAIT, OPT_TIMEOUT };
+    static const struct option opts[] = {
+        CLI_CONN_OPTIONS,
+        {"command", required_argument, NULL, OPT_COMMAND},
+        {"no-wait", no_argument, NULL, OPT_NO_WAIT},
+        {"no-stdin", no_argument, NULL, 'n'},
+        {"env", required_argument, NULL, 'e'},
+        {"cwd", required_argument, NULL, 'w'},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {0},
+    };
+    cli_conn conn;
+    cli_conn_init(&conn);
+    pl_exec_request rq;
+    memset(&rq, 0, sizeof rq);
+    char **env = calloc((size_t)argc + 1, sizeof *env);
+    if (!env) {
+        cli_error("run", "out of memory");
+        return EXIT_CONNECTION;
+    }
+    int rc = EXIT_USAGE, opt;
+    long long v;
+    /* '+': the first word of ARGV ends our options (run -- ls -la). */
+    while ((opt = getopt_long(argc, argv, "+qhne:w:", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'h':
+            run_usage(stdout);
+            rc = 0;
+            goto out;
+        case OPT_COMMAND:
+            rq.command = optarg;
+            break;
+        case OPT_NO_WAIT:
+            rq.no_wait = 1;
+            break;
+        case 'n':
+            rq.no_stdin = 1;
+            break;
+        case 'e':
+            if (!valid_env(optarg)) {
+                cli_error("run", "-e/--env: \"%s\" is not NAME=VALUE", optarg);
+                goto out;
+            }
+            env[rq.nenv++] = optarg;
+            break;
+        case 'w':
+            rq.cwd = optarg;
+            break;
+        case OPT_TIMEOUT:
+            if (cli_parse_u32("run", "--timeout", optarg, &v))
+                goto out;
+            rq.timeout_secs = (unsigned)v;
+            break;
+        default:
+            if (cli_conn_option(&conn, "run", opt, optarg) <= 0)
+                goto out;
+        }
+    }
+    rq.env = env;
+    if (optind < argc) {
+        rq.argv = argv + optind;
+        rq.argc = argc - optind;
+    }
+    if (rq.command && rq.argc) {
+        cli_error("run", "give either --command STRING or -- PROGRAM "
+                         "[ARGS...], not both");
+        goto out;
+    }
+    if (!rq.command && !rq.argc) {
+        cli_error("run", "nothing to run: give --command STRING or -- "
+                         "PROGRAM [ARGS...] (see pipeline run --help)");
+        goto out;
+    }
+    if (rq.command && !rq.command[0]) {
+        cli_error("run", "--command: the command is empty");
+        goto out;
+    }
+    if (rq.no_wait && rq.timeout_secs) {
+        cli_error("run", "--timeout cannot limit a --no-wait command");
+        goto out;
+    }
+
+    ensure_stdio();
+    pl_client *c;
+    rc = EXIT_CONNECTION;
+    if (cli_connect(g, "run", &conn, &c))
+        goto out;
+    if (forward_signals()) {
+        cli_error("run", "cannot create a pipe: %s", strerror(errno));
+        pl_client_close(c);
+        goto out;
+    }
+    pl_exec_io io = {.stdin_fd = rq.no_stdin ? -1 : 0,
+                     .stdout_fd = 1,
+                     .stderr_fd = 2,
+                     .signal_fd = sig_pipe[0]};
+    pl_exec_result res;
+    pl_error err;
+    if (pl_client_exec(c, &rq, &io, &res, &err) == 0) {
+        pl_client_close(c);
+        rc = report(&rq, &res, conn.quiet);
+    } else {
+        pl_client_close(c);
+        if (res.broken_pipe) {
+            /* Our reader went away: end like a local writer would. */
+            rc = 128 + SIGPIPE;
+        } else if (res.signal_aborted) {
+            cli_error("run", "%s", err.msg);
+            rc = 128 + res.signal_aborted;
+        } else {
+            cli_error("run", "%s", err.msg);
+            /* 0..254 belong to the command; anything of ours is 255. */
+            rc = err.code == PL_ERR_USAGE ? EXIT_USAGE : EXIT_CONNECTION;
+        }
+    }
+out:
+    free(env);
+    return rc;
 }
