@@ -243,7 +243,6 @@ static int pidfd_open_(pid_t pid)
  * commands are not listed: they are meant to outlive the call. */
 
 static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t live_once = PTHREAD_ONCE_INIT;
 static exec_call *live_head;
 static int live_grace_ms = 2000;
 
@@ -255,9 +254,10 @@ static int leader_exited(pid_t pid)
            si.si_pid == pid;
 }
 
-/* atexit: the lock is kept, so no thread reaps a listed child (and frees
- * its pid for reuse) while we signal its group. */
-static void kill_live(void)
+/* Called by the server as it stops. The lock is kept, so no thread reaps
+ * a listed child (and frees its pid for reuse) while we signal its group;
+ * the process exits next. */
+void pl_exec_shutdown(void)
 {
     pthread_mutex_lock(&live_lock);
     if (!live_head)
@@ -279,14 +279,8 @@ static void kill_live(void)
         killpg(x->child.pid, SIGKILL);
 }
 
-static void live_init(void)
-{
-    atexit(kill_live);
-}
-
 static void live_add(exec_call *x)
 {
-    pthread_once(&live_once, live_init);
     pthread_mutex_lock(&live_lock);
     live_grace_ms = x->s->cfg->kill_grace_ms;
     x->prev = NULL;

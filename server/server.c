@@ -122,6 +122,7 @@ int pl_server_run(pl_server *s, pl_error *err)
         spawn_connection(s, fd, peer);
     }
     pl_log("stopping");
+    pl_exec_shutdown();
     return 0;
 }
 

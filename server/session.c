@@ -128,6 +128,12 @@ void pl_session_serve(pl_server *srv, int fd, const char *peer)
             }
             break;
         }
+        /* A signal sent just as the previous command ended may cross its
+         * result: it has nothing left to act on. */
+        if (req->body_case == PIPELINE__V1__FRAME__BODY_SIGNAL) {
+            pl_frame_free(req);
+            continue;
+        }
         pl_handler h = handler_for(req->body_case);
         if (!h) {
             pl_log("%s: closing: a call cannot start with %s", peer,

@@ -29,4 +29,8 @@ int pl_handle_get_file(pl_session *s, pl_frame *req);
 int pl_handle_put_dir(pl_session *s, pl_frame *req);
 int pl_handle_get_dir(pl_session *s, pl_frame *req);
 
+/* Stops running commands (TERM, then KILL after the grace period) when the
+ * server shuts down. */
+void pl_exec_shutdown(void);
+
 #endif
