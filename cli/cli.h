@@ -72,8 +72,10 @@ void cli_conn_init(cli_conn *c);
 /* Handles a connection option; 1 when it was one, 0 when not, -1 on a bad
  * value (message printed). */
 int cli_conn_option(cli_conn *c, const char *sub, int opt, const char *arg);
-/* Resolves flags and config into client options and connects. Prints the
- * error and returns -1 on failure. */
+/* Resolves flags and config into client options and connects. On failure
+ * prints the error and returns the exit code to use: EXIT_USAGE when the
+ * user's setup is wrong (no or bad address, bad pinned key, unusable key
+ * file), EXIT_CONNECTION when connecting or the handshake failed. */
 int cli_connect(cli_global *g, const char *sub, const cli_conn *c,
                 pl_client **out);
 

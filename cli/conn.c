@@ -149,10 +149,6 @@ static int resolve_address(cli_global *g, const char *sub, const cli_conn *c,
     return -1;
 }
 
-/* Returns 0, or -1 when connecting failed, or CLI_CONNECT_USAGE (-2) when
- * the failure is the user's setup (no or bad address, bad pinned key,
- * unusable key file): the caller exits 2 for those, 255 for the rest. */
-#define CLI_CONNECT_USAGE (-2)
 int cli_connect(cli_global *g, const char *sub, const cli_conn *c,
                 pl_client **out)
 {
@@ -160,16 +156,16 @@ int cli_connect(cli_global *g, const char *sub, const cli_conn *c,
     memset(&o, 0, sizeof o);
     pl_error err;
     if (resolve_address(g, sub, c, &o.address))
-        return CLI_CONNECT_USAGE;
+        return EXIT_USAGE;
     if (cli_load_key(g, sub, c->key_file, "client.key", &o.key))
-        return CLI_CONNECT_USAGE;
+        return EXIT_USAGE;
     const char *pin = c->server_key ? c->server_key : g->cfg.server_key;
     if (pin) {
         if (pl_key_from_base64(pin, o.pin, &err)) {
             cli_error(sub, "%s: %s", c->server_key ? "--server-key"
                                                    : "config server_key",
                       err.msg);
-            return CLI_CONNECT_USAGE;
+            return EXIT_USAGE;
         }
         o.has_pin = 1;
     }
@@ -185,7 +181,7 @@ int cli_connect(cli_global *g, const char *sub, const cli_conn *c,
     if (o.connect_timeout_ms <= 0)
         o.connect_timeout_ms = 5000;
     o.io_timeout_ms = -1;
-    int rc = pl_client_connect(out, &o, &err);
+    int rc = pl_client_connect(out, &o, &err) ? EXIT_CONNECTION : 0;
     if (rc)
         cli_error(sub, "%s", err.msg);
     else if ((*out)->recorded_key && !c->quiet) {

@@ -91,8 +91,9 @@ static int transfer(cli_global *g, const char *sub, int sending, int argc,
     }
     pl_atomic_cleanup_on_signals();
     pl_client *c;
-    if (cli_connect(g, sub, &a.conn, &c))
-        return EXIT_CONNECTION;
+    int crc = cli_connect(g, sub, &a.conn, &c);
+    if (crc)
+        return crc;
     ui u = {.sub = sub, .local = a.local};
     cli_progress_init(&u.progress, sending ? a.local : a.remote, a.conn.quiet);
     pl_transfer_opts o = {0};

@@ -72,8 +72,9 @@ static int transfer(cli_global *g, const char *sub, int sending, int argc,
     /* Ctrl-C while receiving removes the temporary file. */
     pl_atomic_cleanup_on_signals();
     pl_client *c;
-    if (cli_connect(g, sub, &a.conn, &c))
-        return EXIT_CONNECTION;
+    int crc = cli_connect(g, sub, &a.conn, &c);
+    if (crc)
+        return crc;
     cli_progress p;
     cli_progress_init(&p, sending ? a.local : a.remote, a.conn.quiet);
     pl_transfer_opts o = {0};

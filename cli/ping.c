@@ -24,8 +24,8 @@ int ping_main(cli_global *g, int argc, char **argv)
     }
     pl_client *c;
     int crc = cli_connect(g, "ping", &conn, &c);
-    if (crc) /* -2: the user's setup is wrong (see cli_connect) */
-        return crc == -2 ? EXIT_USAGE : EXIT_CONNECTION;
+    if (crc)
+        return crc;
     pl_ping_info info;
     pl_error err;
     int rc = pl_client_ping(c, &info, &err);

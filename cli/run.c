@@ -198,12 +198,13 @@ int run_main(cli_global *g, int argc, char **argv)
 
     ensure_stdio();
     pl_client *c;
-    rc = EXIT_CONNECTION;
-    if (cli_connect(g, "run", &conn, &c))
+    rc = cli_connect(g, "run", &conn, &c);
+    if (rc)
         goto out;
     if (forward_signals()) {
         cli_error("run", "cannot create a pipe: %s", strerror(errno));
         pl_client_close(c);
+        rc = EXIT_CONNECTION;
         goto out;
     }
     pl_exec_io io = {.stdin_fd = rq.no_stdin ? -1 : 0,
