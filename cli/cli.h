@@ -41,31 +41,31 @@ enum {
     OPT_SUB_BASE = 1100, /* subcommands number their own options from here */
 };
 
-#define CLI_CONN_OPTIONS                                                      \
-    {"cid", required_argument, NULL, OPT_CID},                               \
-        {"port", required_argument, NULL, OPT_PORT},                         \
-        {"address", required_argument, NULL, OPT_ADDRESS},                   \
-        {"server-key", required_argument, NULL, OPT_SERVER_KEY},             \
-        {"known-servers", required_argument, NULL, OPT_KNOWN_SERVERS},       \
-        {"key-file", required_argument, NULL, OPT_KEY_FILE},                 \
-        {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},   \
-        {"quiet", no_argument, NULL, 'q'},                                   \
-    {                                                                        \
-        "help", no_argument, NULL, 'h'                                       \
+#define CLI_CONN_OPTIONS                                                       \
+    {"cid", required_argument, NULL, OPT_CID},                                 \
+        {"port", required_argument, NULL, OPT_PORT},                           \
+        {"address", required_argument, NULL, OPT_ADDRESS},                     \
+        {"server-key", required_argument, NULL, OPT_SERVER_KEY},               \
+        {"known-servers", required_argument, NULL, OPT_KNOWN_SERVERS},         \
+        {"key-file", required_argument, NULL, OPT_KEY_FILE},                   \
+        {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},     \
+        {"quiet", no_argument, NULL, 'q'},                                     \
+    {                                                                          \
+        "help", no_argument, NULL, 'h'                                         \
     }
 
-#define CLI_CONN_HELP                                                         \
+#define CLI_CONN_HELP                                                          \
     "  --address ADDR         server address: vsock:CID:PORT, tcp:HOST:PORT "  \
-    "or unix:PATH\n"                                                          \
-    "                         (config key: address)\n"                       \
+    "or unix:PATH\n"                                                           \
+    "                         (config key: address)\n"                         \
     "  --cid CID --port PORT  vsock address of the enclave (config keys: "     \
-    "cid, port)\n"                                                            \
+    "cid, port)\n"                                                             \
     "  --server-key KEY       expect this server public key (config: "         \
-    "server_key)\n"                                                           \
-    "  --known-servers FILE   known servers file (config: known_servers)\n"   \
-    "  --key-file FILE        this client's private key (config: key_file)\n" \
+    "server_key)\n"                                                            \
+    "  --known-servers FILE   known servers file (config: known_servers)\n"    \
+    "  --key-file FILE        this client's private key (config: key_file)\n"  \
     "  --connect-timeout SECS give up connecting after SECS (config: "         \
-    "connect_timeout)\n"                                                      \
+    "connect_timeout)\n"                                                       \
     "  -q, --quiet            no progress output\n"
 
 void cli_conn_init(cli_conn *c);

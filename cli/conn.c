@@ -52,8 +52,8 @@ int cli_parse_u32(const char *sub, const char *flag, const char *arg,
     errno = 0;
     long long v = strtoll(arg, &end, 10);
     if (errno || *end || end == arg || v < 0 || v > 0xffffffffLL) {
-        cli_error(sub, "%s: \"%s\" is not a number from 0 to 4294967295",
-                  flag, arg);
+        cli_error(sub, "%s: \"%s\" is not a number from 0 to 4294967295", flag,
+                  arg);
         return -1;
     }
     *out = v;
@@ -114,10 +114,10 @@ static int resolve_address(cli_global *g, const char *sub, const cli_conn *c,
     pl_error err;
     const char *text = c->address;
     if (!text && (c->cid >= 0 || c->port >= 0)) {
-        long long cid = c->cid >= 0 ? c->cid
+        long long cid = c->cid >= 0      ? c->cid
                         : g->cfg.has_cid ? (long long)g->cfg.cid
                                          : -1;
-        long long port = c->port >= 0 ? c->port
+        long long port = c->port >= 0      ? c->port
                          : g->cfg.has_port ? (long long)g->cfg.port
                                            : -1;
         if (cid < 0 || port < 0) {
@@ -162,19 +162,19 @@ int cli_connect(cli_global *g, const char *sub, const cli_conn *c,
     const char *pin = c->server_key ? c->server_key : g->cfg.server_key;
     if (pin) {
         if (pl_key_from_base64(pin, o.pin, &err)) {
-            cli_error(sub, "%s: %s", c->server_key ? "--server-key"
-                                                   : "config server_key",
+            cli_error(sub, "%s: %s",
+                      c->server_key ? "--server-key" : "config server_key",
                       err.msg);
             return EXIT_USAGE;
         }
         o.has_pin = 1;
     }
     char *known_def = NULL;
-    o.known_servers = c->known_servers ? c->known_servers
-                                       : g->cfg.known_servers;
+    o.known_servers =
+        c->known_servers ? c->known_servers : g->cfg.known_servers;
     if (!o.known_servers)
-        o.known_servers = known_def = pl_config_sibling(&g->cfg,
-                                                        "known_servers");
+        o.known_servers = known_def =
+            pl_config_sibling(&g->cfg, "known_servers");
     o.connect_timeout_ms = c->connect_timeout_s >= 0
                                ? c->connect_timeout_s * 1000
                                : g->cfg.connect_timeout_ms;
@@ -187,8 +187,9 @@ int cli_connect(cli_global *g, const char *sub, const cli_conn *c,
     else if ((*out)->recorded_key && !c->quiet) {
         char k[PL_KEY_B64_LEN + 1];
         pl_key_to_base64((*out)->server_key, k);
-        fprintf(stderr, "pipeline: first contact with %s: recorded its key "
-                        "%s in %s\n",
+        fprintf(stderr,
+                "pipeline: first contact with %s: recorded its key "
+                "%s in %s\n",
                 o.address.text, k, o.known_servers);
     }
     free(known_def);

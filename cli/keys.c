@@ -78,8 +78,7 @@ int pubkey_main(cli_global *g, int argc, char **argv)
     pl_keypair kp;
     pl_error err;
     if (which || file) {
-        if (cli_load_key(g, "pubkey", file, which ? which : "client.key",
-                         &kp))
+        if (cli_load_key(g, "pubkey", file, which ? which : "client.key", &kp))
             return 1;
     } else {
         char line[256];

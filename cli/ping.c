@@ -35,8 +35,8 @@ int ping_main(cli_global *g, int argc, char **argv)
     } else {
         char key[PL_KEY_B64_LEN + 1];
         pl_key_to_base64(c->server_key, key);
-        printf("pong from %s: %s, key %s, %.3f ms\n", c->ch.peer,
-               info.software, key, info.rtt_ms);
+        printf("pong from %s: %s, key %s, %.3f ms\n", c->ch.peer, info.software,
+               key, info.rtt_ms);
     }
     pl_client_close(c);
     return rc;

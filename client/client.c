@@ -2,10 +2,10 @@
 
 #include "handshake.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,8 +34,7 @@ static int check_server_key(const uint8_t key[32], void *arg, pl_error *err)
     return 0;
 }
 
-int pl_client_connect(pl_client **out, const pl_client_opts *o,
-                      pl_error *err)
+int pl_client_connect(pl_client **out, const pl_client_opts *o, pl_error *err)
 {
     *out = NULL;
     int fd = pl_transport_connect(&o->address, o->connect_timeout_ms, err);
@@ -51,8 +50,8 @@ int pl_client_connect(pl_client **out, const pl_client_opts *o,
     snprintf(c->ch.peer, sizeof c->ch.peer, "%s", o->address.text);
     key_check kc = {.o = o};
     Pipeline__V1__Hello *hello = NULL;
-    if (pl_handshake_client(&c->ch, o->key.priv, check_server_key, &kc,
-                            &hello, err)) {
+    if (pl_handshake_client(&c->ch, o->key.priv, check_server_key, &kc, &hello,
+                            err)) {
         if (err->code == PL_ERR_TIMEOUT || err->code == PL_ERR_CLOSED)
             pl_fail(err, PL_ERR_HANDSHAKE,
                     "%s: no pipeline handshake from the server (%s)",
@@ -83,16 +82,15 @@ int pl_client_status_error(const Pipeline__V1__Status *st, pl_error *err)
     pl_code code = PL_ERR_REMOTE;
     if (st->code == PIPELINE__V1__CODE__CODE_UNAUTHENTICATED)
         code = PL_ERR_AUTH;
-    pl_fail(err, code, "%s", st->message && st->message[0]
-                                 ? st->message
-                                 : "the server reported an error");
+    pl_fail(err, code, "%s",
+            st->message && st->message[0] ? st->message
+                                          : "the server reported an error");
     if (err)
         err->status = st->code;
     return -1;
 }
 
-int pl_client_expect(pl_client *c, int body_case, pl_frame **out,
-                     pl_error *err)
+int pl_client_expect(pl_client *c, int body_case, pl_frame **out, pl_error *err)
 {
     pl_frame *f = NULL;
     if (pl_channel_recv(&c->ch, &f, err)) {
@@ -143,8 +141,9 @@ int pl_client_ping(pl_client *c, pl_ping_info *info, pl_error *err)
     int rc = 0;
     if (r->ping_result->payload.len != sizeof nonce ||
         memcmp(r->ping_result->payload.data, nonce, sizeof nonce) != 0)
-        rc = pl_fail(err, PL_ERR_PROTOCOL, "ping answer does not echo the "
-                                           "request");
+        rc = pl_fail(err, PL_ERR_PROTOCOL,
+                     "ping answer does not echo the "
+                     "request");
     if (info) {
         info->rtt_ms = now_ms() - t0;
         snprintf(info->software, sizeof info->software, "%s",

@@ -14,12 +14,12 @@
 
 typedef struct pl_client_opts {
     pl_address address;
-    pl_keypair key;           /* our static key */
+    pl_keypair key; /* our static key */
     int has_pin;
-    uint8_t pin[32];          /* the server key to expect, when has_pin */
+    uint8_t pin[32];           /* the server key to expect, when has_pin */
     const char *known_servers; /* used when no pin; NULL: trust any key */
     int connect_timeout_ms;
-    int io_timeout_ms;        /* -1: wait forever for the server */
+    int io_timeout_ms; /* -1: wait forever for the server */
 } pl_client_opts;
 
 typedef struct pl_client {
@@ -30,8 +30,7 @@ typedef struct pl_client {
 } pl_client;
 
 /* Connects, runs the handshake and checks the server's key. */
-int pl_client_connect(pl_client **out, const pl_client_opts *o,
-                      pl_error *err);
+int pl_client_connect(pl_client **out, const pl_client_opts *o, pl_error *err);
 void pl_client_close(pl_client *c);
 
 typedef struct pl_ping_info {

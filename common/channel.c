@@ -2,10 +2,10 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sodium.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,8 +35,8 @@ int pl_wait_fd(int fd, short events, int timeout_ms, pl_error *err)
         if (rc > 0)
             return 0;
         if (rc == 0)
-            return pl_fail(err, PL_ERR_TIMEOUT,
-                           "peer sent nothing for %d ms", timeout_ms);
+            return pl_fail(err, PL_ERR_TIMEOUT, "peer sent nothing for %d ms",
+                           timeout_ms);
         if (errno != EINTR)
             return pl_fail_errno(err, PL_ERR_IO, errno, "poll");
     }
@@ -50,8 +50,8 @@ size_t pl_channel_pending(const pl_channel *ch)
 int pl_channel_flush(pl_channel *ch, pl_error *err)
 {
     while (ch->out_off < ch->out_len) {
-        ssize_t n = write(ch->fd, ch->out + ch->out_off,
-                          ch->out_len - ch->out_off);
+        ssize_t n =
+            write(ch->fd, ch->out + ch->out_off, ch->out_len - ch->out_off);
         if (n > 0) {
             ch->out_off += (size_t)n;
             continue;
@@ -149,8 +149,8 @@ void pl_channel_set_deadline(pl_channel *ch, int ms)
     ch->deadline_ms = now_ms() + ms;
 }
 
-int pl_channel_read_raw(pl_channel *ch, uint8_t *msg, size_t cap,
-                        size_t *len, pl_error *err)
+int pl_channel_read_raw(pl_channel *ch, uint8_t *msg, size_t cap, size_t *len,
+                        pl_error *err)
 {
     for (;;) {
         int rc = read_message(ch, err);
@@ -191,8 +191,7 @@ int pl_channel_queue(pl_channel *ch, const pl_frame *f, pl_error *err)
                        PL_FRAME_MAX);
     pipeline__v1__frame__pack(f, ch->out + 2);
     size_t clen;
-    if (noise_cs_encrypt(&ch->tx, NULL, 0, ch->out + 2, n, ch->out + 2,
-                         &clen))
+    if (noise_cs_encrypt(&ch->tx, NULL, 0, ch->out + 2, n, ch->out + 2, &clen))
         return pl_fail(err, PL_ERR_PROTOCOL, "send nonce exhausted");
     put_len(ch->out, clen);
     ch->out_off = 0;
@@ -289,7 +288,8 @@ int pl_channel_send_status(pl_channel *ch, int code, const char *fmt, ...)
 
 const char *pl_frame_name(int body_case)
 {
-    const ProtobufCFieldDescriptor *fd = protobuf_c_message_descriptor_get_field(
-        &pipeline__v1__frame__descriptor, (unsigned)body_case);
+    const ProtobufCFieldDescriptor *fd =
+        protobuf_c_message_descriptor_get_field(
+            &pipeline__v1__frame__descriptor, (unsigned)body_case);
     return fd ? fd->name : "nothing";
 }

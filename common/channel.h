@@ -36,7 +36,8 @@ typedef struct pl_channel {
     /* outgoing: one sealed message waiting to be written */
     uint8_t out[2 + NOISE_MAX_MSG];
     size_t out_len, out_off;
-    int timeout_ms; /* blocking helpers give up after this long without progress */
+    int timeout_ms; /* blocking helpers give up after this long without progress
+                     */
     long long deadline_ms; /* CLOCK_MONOTONIC ms; 0 = none. Bounds raw reads
                             * in total, so a slow drip cannot hold a slot */
     char peer[400];
@@ -50,8 +51,8 @@ void pl_channel_close(pl_channel *ch);
 int pl_channel_write_raw(pl_channel *ch, const uint8_t *msg, size_t len,
                          pl_error *err);
 /* Reads one message of at most cap bytes. */
-int pl_channel_read_raw(pl_channel *ch, uint8_t *msg, size_t cap,
-                        size_t *len, pl_error *err);
+int pl_channel_read_raw(pl_channel *ch, uint8_t *msg, size_t cap, size_t *len,
+                        pl_error *err);
 
 /* Seals a frame into the output buffer and tries to write it. The buffer
  * must be empty (pl_channel_pending() == 0). */

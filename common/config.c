@@ -41,9 +41,8 @@ static int get_u32(config_t *cf, const char *name, uint32_t *out, int *has,
         config_setting_type(s) == CONFIG_TYPE_INT64)
         v = config_setting_get_int64(s);
     else
-        return pl_fail(err, PL_ERR_CONFIG,
-                       "%s:%d: %s must be a whole number", file,
-                       config_setting_source_line(s), name);
+        return pl_fail(err, PL_ERR_CONFIG, "%s:%d: %s must be a whole number",
+                       file, config_setting_source_line(s), name);
     if (v < 0 || v > UINT32_MAX)
         return pl_fail(err, PL_ERR_CONFIG,
                        "%s:%d: %s is out of range (0..4294967295)", file,
@@ -90,8 +89,8 @@ static int get_int(config_t *cf, const char *name, int *out, const char *file,
     return 0;
 }
 
-static int get_str(config_t *cf, const char *name, char **out,
-                   const char *file, pl_error *err)
+static int get_str(config_t *cf, const char *name, char **out, const char *file,
+                   pl_error *err)
 {
     config_setting_t *s = config_lookup(cf, name);
     if (!s)
@@ -104,22 +103,20 @@ static int get_str(config_t *cf, const char *name, char **out,
     return 0;
 }
 
-static int get_bool(config_t *cf, const char *name, int *out,
-                    const char *file, pl_error *err)
+static int get_bool(config_t *cf, const char *name, int *out, const char *file,
+                    pl_error *err)
 {
     config_setting_t *s = config_lookup(cf, name);
     if (!s)
         return 0;
     if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-        return pl_fail(err, PL_ERR_CONFIG,
-                       "%s:%d: %s must be true or false", file,
-                       config_setting_source_line(s), name);
+        return pl_fail(err, PL_ERR_CONFIG, "%s:%d: %s must be true or false",
+                       file, config_setting_source_line(s), name);
     *out = config_setting_get_bool(s);
     return 0;
 }
 
-int pl_config_load(pl_config *c, const char *path, int required,
-                   pl_error *err)
+int pl_config_load(pl_config *c, const char *path, int required, pl_error *err)
 {
     defaults(c);
     snprintf(c->path, sizeof c->path, "%s", path);
@@ -156,8 +153,7 @@ int pl_config_load(pl_config *c, const char *path, int required,
         get_int(&cf, "server.max_execs", &c->max_execs, path, err) ||
         get_secs(&cf, "server.handshake_timeout", &c->handshake_timeout_ms,
                  path, err) ||
-        get_secs(&cf, "server.idle_timeout", &c->idle_timeout_ms, path,
-                 err) ||
+        get_secs(&cf, "server.idle_timeout", &c->idle_timeout_ms, path, err) ||
         get_secs(&cf, "server.kill_grace", &c->kill_grace_ms, path, err) ||
         get_bool(&cf, "server.allow_exec", &c->allow_exec, path, err) ||
         get_bool(&cf, "server.allow_files", &c->allow_files, path, err) ||

@@ -15,7 +15,7 @@
 
 typedef struct pl_config {
     char path[4096];
-    int loaded;             /* the file existed and parsed */
+    int loaded; /* the file existed and parsed */
     /* connection */
     int has_cid, has_port;
     uint32_t cid, port;
@@ -25,23 +25,22 @@ typedef struct pl_config {
     char *known_servers;    /* "known_servers" */
     int connect_timeout_ms; /* "connect_timeout" (seconds) */
     /* server: group "server" */
-    char *authorized_keys;  /* "server.authorized_keys" */
-    int max_connections;    /* "server.max_connections" */
-    int max_execs;          /* "server.max_execs": running commands at once */
+    char *authorized_keys;    /* "server.authorized_keys" */
+    int max_connections;      /* "server.max_connections" */
+    int max_execs;            /* "server.max_execs": running commands at once */
     int handshake_timeout_ms; /* "server.handshake_timeout" (seconds) */
-    int idle_timeout_ms;    /* "server.idle_timeout" (seconds, 0 = none) */
-    int allow_exec;         /* "server.allow_exec" */
-    int allow_files;        /* "server.allow_files" */
-    int read_only;          /* "server.read_only" */
-    char *root;             /* "server.root" */
-    char *shell;            /* "server.shell" */
-    int kill_grace_ms;      /* "server.kill_grace" (seconds) */
+    int idle_timeout_ms;      /* "server.idle_timeout" (seconds, 0 = none) */
+    int allow_exec;           /* "server.allow_exec" */
+    int allow_files;          /* "server.allow_files" */
+    int read_only;            /* "server.read_only" */
+    char *root;               /* "server.root" */
+    char *shell;              /* "server.shell" */
+    int kill_grace_ms;        /* "server.kill_grace" (seconds) */
 } pl_config;
 
 /* Fills defaults, then reads path. A missing file is an error only when
  * required (the user named it with --config). */
-int pl_config_load(pl_config *c, const char *path, int required,
-                   pl_error *err);
+int pl_config_load(pl_config *c, const char *path, int required, pl_error *err);
 void pl_config_free(pl_config *c);
 /* A path beside the config file: dir(config)/name. Caller frees. */
 char *pl_config_sibling(const pl_config *c, const char *name);

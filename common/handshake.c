@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const features[] = {"ping", "exec", "put-file", "get-file",
-                                       "put-dir", "get-dir"};
+static const char *const features[] = {"ping",     "exec",    "put-file",
+                                       "get-file", "put-dir", "get-dir"};
 
 /* Packs our Hello into buf; returns its length. */
 static size_t pack_hello(uint8_t *buf, size_t cap)
@@ -133,8 +133,9 @@ int pl_handshake_server(pl_channel *ch, const uint8_t s_priv[32],
                          PL_NEGOTIATION_LINE);
         pl_error ignored;
         pl_channel_write_raw(ch, (const uint8_t *)ans, (size_t)m, &ignored);
-        pl_fail(err, PL_ERR_HANDSHAKE, "client asked for an unsupported "
-                                       "protocol");
+        pl_fail(err, PL_ERR_HANDSHAKE,
+                "client asked for an unsupported "
+                "protocol");
         goto out;
     }
     if (noise_hs_init(&b->hs, 0, (const uint8_t *)line, n, s_priv, NULL)) {

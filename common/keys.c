@@ -123,15 +123,13 @@ int pl_key_load(const char *path, int create, pl_keypair *kp, pl_error *err)
     ssize_t n = read(fd, buf, sizeof buf - 1);
     close(fd);
     if (n < 0)
-        return pl_fail_errno(err, PL_ERR_CONFIG, errno, "cannot read %s",
-                             path);
+        return pl_fail_errno(err, PL_ERR_CONFIG, errno, "cannot read %s", path);
     buf[n] = '\0';
     int rc = pl_key_from_base64(buf, kp->priv, err);
     sodium_memzero(buf, sizeof buf);
     if (rc)
         return pl_fail(err, PL_ERR_CONFIG,
-                       "key file %s does not hold a base64 private key",
-                       path);
+                       "key file %s does not hold a base64 private key", path);
     pl_key_public(kp->priv, kp->pub);
     return 0;
 }
@@ -192,8 +190,7 @@ static int match_address(char *line, void *arg)
 }
 
 int pl_known_servers_check(const char *path, const char *address,
-                           const uint8_t key[32], int *recorded,
-                           pl_error *err)
+                           const uint8_t key[32], int *recorded, pl_error *err)
 {
     *recorded = 0;
     if (make_parent(path))

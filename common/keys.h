@@ -39,7 +39,6 @@ int pl_authorized_keys_contains(const char *path, const uint8_t key[32],
  * 0 (first contact). When present and equal, 0. When different, -1 with
  * PL_ERR_AUTH and a message giving both keys. */
 int pl_known_servers_check(const char *path, const char *address,
-                           const uint8_t key[32], int *recorded,
-                           pl_error *err);
+                           const uint8_t key[32], int *recorded, pl_error *err);
 
 #endif

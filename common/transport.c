@@ -224,8 +224,8 @@ int pl_transport_connect(const pl_address *a, int timeout_ms, pl_error *err)
         return fd;
     if (why == 0)
         return pl_fail(err, PL_ERR_CONNECT,
-                       "cannot connect to %s: no answer within %d ms",
-                       a->text, timeout_ms);
+                       "cannot connect to %s: no answer within %d ms", a->text,
+                       timeout_ms);
     return pl_fail_errno(err, PL_ERR_CONNECT, why, "cannot connect to %s",
                          a->text);
 }
@@ -237,8 +237,8 @@ int pl_transport_listen(const pl_address *a, int backlog, pl_error *err)
         return -1;
     int fd = socket(sa.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return pl_fail_errno(err, PL_ERR_CONNECT, errno,
-                             "cannot listen on %s", a->text);
+        return pl_fail_errno(err, PL_ERR_CONNECT, errno, "cannot listen on %s",
+                             a->text);
     int one = 1;
     if (sa.family != AF_UNIX && sa.family != AF_VSOCK)
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -275,8 +275,8 @@ int pl_transport_accept(int lfd, char *peer, size_t peerlen)
                  ntohs(((struct sockaddr_in *)&sa.u.ss)->sin_port));
         break;
     case AF_INET6:
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa.u.ss)->sin6_addr,
-                  host, sizeof host);
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa.u.ss)->sin6_addr, host,
+                  sizeof host);
         snprintf(peer, peerlen, "tcp:[%s]:%u", host,
                  ntohs(((struct sockaddr_in6 *)&sa.u.ss)->sin6_port));
         break;
@@ -303,11 +303,13 @@ int pl_address_is_loopback(const pl_address *a)
     int loop = 1;
     for (r = res; r; r = r->ai_next) {
         if (r->ai_family == AF_INET) {
-            uint32_t ip = ntohl(((struct sockaddr_in *)r->ai_addr)->sin_addr.s_addr);
+            uint32_t ip =
+                ntohl(((struct sockaddr_in *)r->ai_addr)->sin_addr.s_addr);
             if ((ip >> 24) != 127)
                 loop = 0;
         } else if (r->ai_family == AF_INET6) {
-            if (!IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)r->ai_addr)->sin6_addr))
+            if (!IN6_IS_ADDR_LOOPBACK(
+                    &((struct sockaddr_in6 *)r->ai_addr)->sin6_addr))
                 loop = 0;
         }
     }

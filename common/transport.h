@@ -18,11 +18,11 @@ typedef enum pl_transport_kind {
 
 typedef struct pl_address {
     pl_transport_kind kind;
-    uint32_t cid;        /* vsock */
-    uint32_t port;       /* vsock, tcp */
-    char host[256];      /* tcp */
-    char path[108];      /* unix */
-    char text[400];      /* as the user wrote it, for messages */
+    uint32_t cid;   /* vsock */
+    uint32_t port;  /* vsock, tcp */
+    char host[256]; /* tcp */
+    char path[108]; /* unix */
+    char text[400]; /* as the user wrote it, for messages */
 } pl_address;
 
 /* Parses "vsock:CID:PORT", "tcp:HOST:PORT" ([v6] allowed) or "unix:PATH". */

@@ -29,11 +29,12 @@ int pl_server_open(pl_server *s, const pl_address *a, const pl_keypair *key,
     s->listen_fd = -1;
     pthread_mutex_init(&s->lock, NULL);
     if (!cfg->authorized_keys && !pl_address_is_loopback(a))
-        return pl_fail(err, PL_ERR_CONFIG,
-                       "refusing to listen on %s without an authorized keys "
-                       "file: any host that can reach it could run commands. "
-                       "Set server.authorized_keys in %s (or --authorized-keys)",
-                       a->text, cfg->path);
+        return pl_fail(
+            err, PL_ERR_CONFIG,
+            "refusing to listen on %s without an authorized keys "
+            "file: any host that can reach it could run commands. "
+            "Set server.authorized_keys in %s (or --authorized-keys)",
+            a->text, cfg->path);
     s->listen_fd = pl_transport_listen(a, 128, err);
     return s->listen_fd < 0 ? -1 : 0;
 }

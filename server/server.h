@@ -14,8 +14,8 @@ typedef struct pl_server {
     const pl_config *cfg;
     int listen_fd;
     pthread_mutex_t lock;
-    int connections; /* live connection threads */
-    int execs;       /* running commands */
+    int connections;        /* live connection threads */
+    int execs;              /* running commands */
     unsigned long accepted; /* connections so far, to name them in logs */
 } pl_server;
 

@@ -112,8 +112,8 @@ void pl_session_serve(pl_server *srv, int fd, const char *peer)
     if (authorize(s))
         goto out;
     /* Between calls the client may sit idle as long as configured. */
-    s->ch.timeout_ms = srv->cfg->idle_timeout_ms ? srv->cfg->idle_timeout_ms
-                                                 : -1;
+    s->ch.timeout_ms =
+        srv->cfg->idle_timeout_ms ? srv->cfg->idle_timeout_ms : -1;
     for (;;) {
         pl_frame *req = NULL;
         if (pl_channel_recv(&s->ch, &req, &err)) {
@@ -121,8 +121,8 @@ void pl_session_serve(pl_server *srv, int fd, const char *peer)
                 pl_log("%s: closing: %s", peer, err.msg);
                 if (err.code == PL_ERR_PROTOCOL) {
                     pl_channel_send_status(
-                        &s->ch, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,
-                        "%s", err.msg);
+                        &s->ch, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT, "%s",
+                        err.msg);
                     linger_after_status(&s->ch);
                 }
             }

@@ -65,9 +65,8 @@ static int sender(int in, int sock, const uint8_t *key)
         uint8_t nonce[12];
         nonce_of(n++, nonce);
         unsigned long long clen;
-        crypto_aead_chacha20poly1305_ietf_encrypt(buf + 2, &clen, buf + 2,
-                                                  (size_t)r, NULL, 0, NULL,
-                                                  nonce, key);
+        crypto_aead_chacha20poly1305_ietf_encrypt(
+            buf + 2, &clen, buf + 2, (size_t)r, NULL, 0, NULL, nonce, key);
         buf[0] = (uint8_t)(clen >> 8);
         buf[1] = (uint8_t)clen;
         if (full_write(sock, buf, 2 + clen))
@@ -92,8 +91,7 @@ static int receiver(int sock, int out, const uint8_t *key)
         nonce_of(n++, nonce);
         unsigned long long plen;
         if (crypto_aead_chacha20poly1305_ietf_decrypt(buf, &plen, NULL, buf,
-                                                      len, NULL, 0, nonce,
-                                                      key))
+                                                      len, NULL, 0, nonce, key))
             return -1;
         if (plen == 0)
             return fsync(out);

@@ -42,9 +42,10 @@ START_TEST(address_forms)
     ck_assert_str_eq(a.host, "::1");
     ck_assert_int_eq(pl_address_parse("unix:/tmp/x.sock", &a, &e), 0);
     ck_assert_str_eq(a.path, "/tmp/x.sock");
-    const char *bad[] = {"vsock:3", "vsock:x:1", "vsock:1:-2", "tcp:host",
-                         "tcp:h:70000", "unix:", "http://x", "",
-                         "vsock:4294967296:1"};
+    const char *bad[] = {
+        "vsock:3",           "vsock:x:1", "vsock:1:-2", "tcp:host",
+        "tcp:h:70000",       "unix:",     "http://x",   "",
+        "vsock:4294967296:1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ck_assert_int_eq(pl_address_parse(bad[i], &a, &e), -1);
         ck_assert_int_eq(e.code, PL_ERR_USAGE);
@@ -194,20 +195,19 @@ START_TEST(channel_round_trip)
     pl_error e;
     static uint8_t big[PL_CHUNK_MAX];
     randombytes_buf(big, sizeof big);
-    ck_assert_int_eq(
-        pl_channel_send_data(&x, PIPELINE__V1__STREAM_ID__STREAM_FILE, big,
-                             sizeof big, &e),
-        0);
+    ck_assert_int_eq(pl_channel_send_data(&x,
+                                          PIPELINE__V1__STREAM_ID__STREAM_FILE,
+                                          big, sizeof big, &e),
+                     0);
     pl_frame *f = NULL;
     ck_assert_int_eq(pl_channel_recv(&y, &f, &e), 0);
     ck_assert_int_eq(f->body_case, PIPELINE__V1__FRAME__BODY_DATA);
     ck_assert_uint_eq(f->data->data.len, sizeof big);
     ck_assert_mem_eq(f->data->data.data, big, sizeof big);
     pl_frame_free(f);
-    ck_assert_int_eq(
-        pl_channel_send_status(&y, PIPELINE__V1__CODE__CODE_NOT_FOUND, "%s",
-                               "gone"),
-        0);
+    ck_assert_int_eq(pl_channel_send_status(
+                         &y, PIPELINE__V1__CODE__CODE_NOT_FOUND, "%s", "gone"),
+                     0);
     ck_assert_int_eq(pl_channel_recv(&x, &f, &e), 0);
     ck_assert_int_eq(f->status->code, PIPELINE__V1__CODE__CODE_NOT_FOUND);
     ck_assert_str_eq(f->status->message, "gone");
@@ -308,8 +308,7 @@ START_TEST(handshake_over_socketpair)
     pthread_create(&t, NULL, server_side, &srv);
     Pipeline__V1__Hello *h = NULL;
     ck_assert_int_eq(
-        pl_handshake_client(&cli.ch, cli.kp.priv, NULL, NULL, &h, &cli.err),
-        0);
+        pl_handshake_client(&cli.ch, cli.kp.priv, NULL, NULL, &h, &cli.err), 0);
     pthread_join(t, NULL);
     ck_assert_int_eq(srv.rc, 0);
     ck_assert_str_eq(h->software, "pipeline " PIPELINE_VERSION);
@@ -334,8 +333,8 @@ START_TEST(handshake_over_socketpair)
     pl_channel_init(&srv.ch, sv[0], 500);
     pl_channel_init(&cli.ch, sv[1], 2000);
     pthread_create(&t, NULL, server_side, &srv);
-    ck_assert_int_eq(pl_handshake_client(&cli.ch, cli.kp.priv, refuse_all,
-                                         NULL, &h, &cli.err),
+    ck_assert_int_eq(pl_handshake_client(&cli.ch, cli.kp.priv, refuse_all, NULL,
+                                         &h, &cli.err),
                      -1);
     ck_assert_int_eq(cli.err.code, PL_ERR_AUTH);
     pl_channel_close(&cli.ch);
@@ -361,8 +360,7 @@ START_TEST(handshake_wrong_protocol_line)
     pl_error e;
     const char *line = "pipeline/9 Noise_XX_448_AESGCM_BLAKE2b";
     ck_assert_int_eq(
-        pl_channel_write_raw(&cli, (const uint8_t *)line, strlen(line), &e),
-        0);
+        pl_channel_write_raw(&cli, (const uint8_t *)line, strlen(line), &e), 0);
     uint8_t buf[1024];
     size_t n;
     ck_assert_int_eq(pl_channel_read_raw(&cli, buf, sizeof buf, &n, &e), 0);
