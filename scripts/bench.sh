@@ -51,6 +51,7 @@ AuthorizedKeysFile $work/id.pub
 PermitRootLogin prohibit-password
 PasswordAuthentication no
 UsePAM no
+StrictModes no
 PidFile $work/sshd.pid
 CFG
     mkdir -p /run/sshd
