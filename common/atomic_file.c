@@ -1,4 +1,5 @@
 #include "atomic_file.h"
+#include "status.h"
 
 #include "pipeline.pb-c.h"
 
@@ -11,47 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-int pl_code_for_errno(int e)
-{
-    switch (e) {
-    case ENOENT:
-        return PIPELINE__V1__CODE__CODE_NOT_FOUND;
-    case EACCES:
-    case EPERM:
-    case EROFS:
-    case EXDEV:
-        return PIPELINE__V1__CODE__CODE_PERMISSION_DENIED;
-    case ENOSPC:
-    case EDQUOT:
-    case EFBIG:
-    case EMFILE:
-    case ENFILE:
-    case ENOMEM:
-        return PIPELINE__V1__CODE__CODE_RESOURCE_EXHAUSTED;
-    case EISDIR:
-    case ENOTDIR:
-    case EEXIST:
-    case ENOTEMPTY:
-    case ELOOP:
-    case ETXTBSY:
-    case EBUSY:
-        return PIPELINE__V1__CODE__CODE_FAILED_PRECONDITION;
-    case ENAMETOOLONG:
-    case EINVAL:
-        return PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT;
-    default:
-        return PIPELINE__V1__CODE__CODE_UNKNOWN;
-    }
-}
-
-static int io_fail(pl_error *err, int e, const char *label)
-{
-    pl_fail_errno(err, PL_ERR_IO, e, "%s", label);
-    if (err)
-        err->status = pl_code_for_errno(e);
-    return -1;
-}
 
 /* The temporary being written, for the signal handler of the CLI. Written
  * only by the main thread; the handler reads it. */
@@ -123,12 +83,12 @@ int pl_atomic_open(pl_atomic_file *af, int dirfd, const char *name,
     af->fd = af->dirfd = -1;
     snprintf(af->label, sizeof af->label, "%s", label);
     if (strlen(name) > NAME_MAX)
-        return io_fail(err, ENAMETOOLONG, af->label);
+        return pl_fail_io(err, ENAMETOOLONG, af->label);
     snprintf(af->name, sizeof af->name, "%s", name);
     /* Our own real descriptor: fsync needs one, and O_PATH is not one. */
     af->dirfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (af->dirfd < 0)
-        return io_fail(err, errno, af->label);
+        return pl_fail_io(err, errno, af->label);
     for (int tries = 0; tries < 100; tries++) {
         temp_name(af->tmp, name);
         af->fd =
@@ -141,7 +101,7 @@ int pl_atomic_open(pl_atomic_file *af, int dirfd, const char *name,
         int e = errno;
         close(af->dirfd);
         af->dirfd = -1;
-        return io_fail(err, e, af->label);
+        return pl_fail_io(err, e, af->label);
     }
     af->open = 1;
     track(af);
@@ -181,7 +141,7 @@ static int write_plain(pl_atomic_file *af, const uint8_t *buf, size_t len,
             poll(&p, 1, -1);
             continue;
         }
-        return io_fail(err, n < 0 ? errno : EIO, af->label);
+        return pl_fail_io(err, n < 0 ? errno : EIO, af->label);
     }
     return 0;
 }
@@ -208,7 +168,7 @@ int pl_atomic_write(pl_atomic_file *af, const uint8_t *buf, size_t len,
         }
         if (n < 0 && errno == EINTR)
             continue;
-        return io_fail(err, n < 0 ? errno : ENOSPC, af->label);
+        return pl_fail_io(err, n < 0 ? errno : ENOSPC, af->label);
     }
     return 0;
 }
@@ -252,7 +212,7 @@ int pl_atomic_commit(pl_atomic_file *af, mode_t mode, pl_error *err)
         e = errno;
     if (e) {
         pl_atomic_abort(af);
-        return io_fail(err, e, af->label);
+        return pl_fail_io(err, e, af->label);
     }
     untrack();
     af->open = 0;
@@ -262,7 +222,7 @@ int pl_atomic_commit(pl_atomic_file *af, mode_t mode, pl_error *err)
     if (fsync(af->dirfd) && errno != EINVAL && errno != EROFS) {
         e = errno;
         release(af);
-        return io_fail(err, e, af->label);
+        return pl_fail_io(err, e, af->label);
     }
     release(af);
     return 0;
@@ -273,7 +233,7 @@ int pl_atomic_symlink(int dirfd, const char *name, const char *target,
 {
     char tmp[NAME_MAX + 1];
     if (strlen(name) > NAME_MAX)
-        return io_fail(err, ENAMETOOLONG, label);
+        return pl_fail_io(err, ENAMETOOLONG, label);
     int e = 0;
     for (int tries = 0; tries < 100; tries++) {
         temp_name(tmp, name);
@@ -286,11 +246,11 @@ int pl_atomic_symlink(int dirfd, const char *name, const char *target,
             break;
     }
     if (e)
-        return io_fail(err, e, label);
+        return pl_fail_io(err, e, label);
     if (renameat(dirfd, tmp, dirfd, name)) {
         e = errno;
         unlinkat(dirfd, tmp, 0);
-        return io_fail(err, e, label);
+        return pl_fail_io(err, e, label);
     }
     return 0;
 }

@@ -58,7 +58,4 @@ int pl_atomic_symlink(int dirfd, const char *name, const char *target,
  * remove the temporary being written, then die of the signal as usual. */
 void pl_atomic_cleanup_on_signals(void);
 
-/* The wire Code (pipeline.v1.Code) that describes errno e. */
-int pl_code_for_errno(int e);
-
 #endif

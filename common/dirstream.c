@@ -2,11 +2,12 @@
 
 #include "beneath.h"
 
+#include "status.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,29 +17,6 @@
 #define DIR_STREAM PIPELINE__V1__STREAM_ID__STREAM_DIR
 #define SHOW_MAX (PATH_MAX + 400)
 #define WATCH_EVERY 8
-
-static int io_fail(pl_error *err, int e, const char *label)
-{
-    pl_fail_errno(err, PL_ERR_IO, e, "%s", label);
-    if (err)
-        err->status = pl_code_for_errno(e);
-    return -1;
-}
-
-static int call_fail(pl_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int call_fail(pl_error *err, int code, const char *fmt, ...)
-{
-    if (!err)
-        return -1;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-    err->code = PL_ERR_IO;
-    err->status = code;
-    return -1;
-}
 
 static char *alloc_buffers(char **name, char **link, char **show)
 {
@@ -90,9 +68,9 @@ static int unreadable(pl_dir_send *ds, int e, const char *msg, pl_error *err)
 {
     if (!ds->skip_errors) {
         if (msg)
-            return call_fail(err, pl_code_for_errno(e), "%s: %s", send_show(ds),
-                             msg);
-        return io_fail(err, e, send_show(ds));
+            return pl_fail_status(err, pl_code_for_errno(e), "%s: %s",
+                                  send_show(ds), msg);
+        return pl_fail_io(err, e, send_show(ds));
     }
     ds->errors++;
     if (ds->warn) {
@@ -248,7 +226,7 @@ int pl_dir_send_tree(pl_dir_send *ds, int dirfd, pl_error *err)
     int rc;
     int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
-        rc = io_fail(err, errno, ds->label);
+        rc = pl_fail_io(err, errno, ds->label);
     else
         rc = walk(ds, fd, 0, 0, err);
     if (rc == 0)
@@ -298,7 +276,7 @@ static int apply_delayed(pl_dir_recv *dr, pl_error *err)
         snprintf(dr->name, PATH_MAX + 1, "%s", m->name);
         free(m->name);
         if (e)
-            return io_fail(err, e, recv_show(dr));
+            return pl_fail_io(err, e, recv_show(dr));
     }
     return 0;
 }
@@ -317,14 +295,14 @@ static int recv_dir(pl_dir_recv *dr, int pfd, const char *base, uint32_t mode,
 {
     int created = mkdirat(pfd, base, 0700) == 0;
     if (!created && errno != EEXIST)
-        return io_fail(err, errno, recv_show(dr));
+        return pl_fail_io(err, errno, recv_show(dr));
     int fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ELOOP || errno == ENOTDIR)
-            return call_fail(err, PIPELINE__V1__CODE__CODE_FAILED_PRECONDITION,
-                             "%s: exists and is not a directory",
-                             recv_show(dr));
-        return io_fail(err, errno, recv_show(dr));
+            return pl_fail_status(
+                err, PIPELINE__V1__CODE__CODE_FAILED_PRECONDITION,
+                "%s: exists and is not a directory", recv_show(dr));
+        return pl_fail_io(err, errno, recv_show(dr));
     }
     int rc = 0;
     /* Only directories made here get the sender's mode: an existing one
@@ -335,7 +313,7 @@ static int recv_dir(pl_dir_recv *dr, int pfd, const char *base, uint32_t mode,
             if (delay_mode(dr, mode))
                 rc = pl_fail(err, PL_ERR_NOMEM, "out of memory");
         } else if (fchmod(fd, mode)) {
-            rc = io_fail(err, errno, recv_show(dr));
+            rc = pl_fail_io(err, errno, recv_show(dr));
         }
     }
     close(fd);
@@ -347,12 +325,13 @@ static int recv_symlink(pl_dir_recv *dr, int pfd, const char *base,
 {
     if (target->len == 0 || target->len > PATH_MAX - 1 ||
         memchr(target->data, '\0', target->len))
-        return call_fail(err, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,
-                         "%s: invalid symbolic link target", recv_show(dr));
+        return pl_fail_status(err, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,
+                              "%s: invalid symbolic link target",
+                              recv_show(dr));
     memcpy(dr->link, target->data, target->len);
     dr->link[target->len] = '\0';
     if (existing_type(pfd, base) == S_IFDIR)
-        return io_fail(err, EISDIR, recv_show(dr));
+        return pl_fail_io(err, EISDIR, recv_show(dr));
     return pl_atomic_symlink(pfd, base, dr->link, recv_show(dr), err);
 }
 
@@ -360,7 +339,7 @@ static int recv_regular(pl_dir_recv *dr, int pfd, const char *base,
                         uint32_t mode, pl_error *err)
 {
     if (existing_type(pfd, base) == S_IFDIR)
-        return io_fail(err, EISDIR, recv_show(dr));
+        return pl_fail_io(err, EISDIR, recv_show(dr));
     pl_atomic_file af;
     if (pl_atomic_open(&af, pfd, base, recv_show(dr), err))
         return -1;
@@ -385,14 +364,14 @@ static int recv_entry(pl_dir_recv *dr, const Pipeline__V1__DirEntry *e,
     char shown[512];
     const char *why;
     if (pl_check_entry_name((const char *)e->name.data, e->name.len, &why))
-        return call_fail(
+        return pl_fail_status(
             err, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,
             "%s: refusing entry \"%s\": %s", dr->label,
             pl_path_show(e->name.data, e->name.len, shown, sizeof shown), why);
     if (e->name.len > PATH_MAX - 1)
-        return call_fail(err, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,
-                         "%s: entry name of %zu bytes is too long", dr->label,
-                         e->name.len);
+        return pl_fail_status(err, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,
+                              "%s: entry name of %zu bytes is too long",
+                              dr->label, e->name.len);
     memcpy(dr->name, e->name.data, e->name.len);
     dr->name[e->name.len] = '\0';
     dr->entries++;
@@ -426,11 +405,12 @@ static int recv_entry(pl_dir_recv *dr, const Pipeline__V1__DirEntry *e,
     }
     if (pfd < 0) {
         if (errno == EXDEV || errno == ELOOP)
-            return call_fail(err, PIPELINE__V1__CODE__CODE_PERMISSION_DENIED,
-                             "%s: refusing to write through a symbolic link "
-                             "or outside the target directory",
-                             recv_show(dr));
-        return io_fail(err, errno, recv_show(dr));
+            return pl_fail_status(
+                err, PIPELINE__V1__CODE__CODE_PERMISSION_DENIED,
+                "%s: refusing to write through a symbolic link "
+                "or outside the target directory",
+                recv_show(dr));
+        return pl_fail_io(err, errno, recv_show(dr));
     }
     int rc;
     if (type == PIPELINE__V1__ENTRY_TYPE__ENTRY_DIR)
@@ -485,11 +465,11 @@ int pl_dir_recv_tree(pl_dir_recv *dr, int *ended, pl_error *err)
             }
             *ended = 1;
             if (f->end->total_length != dr->entries)
-                rc = call_fail(err, PIPELINE__V1__CODE__CODE_DATA_LOSS,
-                               "%s: incomplete transfer: %llu entries "
-                               "arrived, the sender announced %llu",
-                               dr->label, (unsigned long long)dr->entries,
-                               (unsigned long long)f->end->total_length);
+                rc = pl_fail_status(err, PIPELINE__V1__CODE__CODE_DATA_LOSS,
+                                    "%s: incomplete transfer: %llu entries "
+                                    "arrived, the sender announced %llu",
+                                    dr->label, (unsigned long long)dr->entries,
+                                    (unsigned long long)f->end->total_length);
             else
                 rc = apply_delayed(dr, err);
             break;

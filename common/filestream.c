@@ -1,9 +1,9 @@
 #include "filestream.h"
+#include "status.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,29 +43,6 @@ int pl_stream_peer_spoke(pl_stream *st)
 {
     struct pollfd p = {.fd = st->ch->fd, .events = POLLIN};
     return poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR));
-}
-
-static int local_fail(pl_error *err, int e, const char *label)
-{
-    pl_fail_errno(err, PL_ERR_IO, e, "%s", label);
-    if (err)
-        err->status = pl_code_for_errno(e);
-    return -1;
-}
-
-static int call_fail(pl_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int call_fail(pl_error *err, int code, const char *fmt, ...)
-{
-    if (!err)
-        return -1;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-    err->code = PL_ERR_IO;
-    err->status = code;
-    return -1;
 }
 
 int pl_stream_send_end(pl_stream *st, int stream, uint64_t total,
@@ -127,7 +104,7 @@ int pl_stream_send_file(pl_stream *st, int fd, const char *label, int with_sha,
     while (!eof) {
         ssize_t got = fill(fd, st->buf, PL_CHUNK_MAX, &eof);
         if (got < 0)
-            return local_fail(err, errno, label);
+            return pl_fail_io(err, errno, label);
         if (got == 0)
             break;
         if (with_sha)
@@ -176,27 +153,30 @@ static int end_of_file(pl_stream *st, const Pipeline__V1__EndOfStream *e,
         return pl_fail(err, PL_ERR_PROTOCOL,
                        "a SHA-256 of %zu bytes in EndOfStream", e->sha256.len);
     if (e->total_length != n)
-        return call_fail(err, PIPELINE__V1__CODE__CODE_DATA_LOSS,
-                         "%s: incomplete transfer: %llu bytes arrived, the "
-                         "sender announced %llu",
-                         af->label, (unsigned long long)n,
-                         (unsigned long long)e->total_length);
+        return pl_fail_status(
+            err, PIPELINE__V1__CODE__CODE_DATA_LOSS,
+            "%s: incomplete transfer: %llu bytes arrived, the "
+            "sender announced %llu",
+            af->label, (unsigned long long)n,
+            (unsigned long long)e->total_length);
     if (!with_sha)
         return 0;
     crypto_hash_sha256_final(hs, sha);
     if (e->sha256.len != 32)
-        return call_fail(err, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,
-                         "%s: a checksum was requested but the sender sent "
-                         "none",
-                         af->label);
+        return pl_fail_status(
+            err, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,
+            "%s: a checksum was requested but the sender sent "
+            "none",
+            af->label);
     if (sodium_memcmp(sha, e->sha256.data, 32) != 0) {
         char mine[65], theirs[65];
         pl_sha256_hex(sha, mine);
         pl_sha256_hex(e->sha256.data, theirs);
-        return call_fail(err, PIPELINE__V1__CODE__CODE_DATA_LOSS,
-                         "%s: SHA-256 mismatch: received data hashes to %s, "
-                         "the sender computed %s",
-                         af->label, mine, theirs);
+        return pl_fail_status(
+            err, PIPELINE__V1__CODE__CODE_DATA_LOSS,
+            "%s: SHA-256 mismatch: received data hashes to %s, "
+            "the sender computed %s",
+            af->label, mine, theirs);
     }
     return 0;
 }

@@ -1,4 +1,5 @@
 #include "fspath.h"
+#include "status.h"
 
 #include "atomic_file.h"
 #include "beneath.h"
@@ -8,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,19 +22,6 @@ double pl_srv_now(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int refuse(pl_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int refuse(pl_error *err, int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-    err->code = PL_ERR_IO;
-    err->status = code;
-    return -1;
-}
-
 int pl_srv_path_open(pl_session *s, const ProtobufCBinaryData *raw, int write,
                      pl_srv_path *p, pl_error *err)
 {
@@ -42,23 +29,24 @@ int pl_srv_path_open(pl_session *s, const ProtobufCBinaryData *raw, int write,
     p->rootfd = AT_FDCWD;
     pl_path_show(raw->data, raw->len, p->show, sizeof p->show);
     if (!s->cfg->allow_files)
-        return refuse(err, PIPELINE__V1__CODE__CODE_PERMISSION_DENIED,
-                      "file transfers are disabled on this server "
-                      "(server.allow_files)");
+        return pl_fail_status(err, PIPELINE__V1__CODE__CODE_PERMISSION_DENIED,
+                              "file transfers are disabled on this server "
+                              "(server.allow_files)");
     if (write && s->cfg->read_only)
-        return refuse(err, PIPELINE__V1__CODE__CODE_PERMISSION_DENIED,
-                      "%s: this server is read-only (server.read_only)",
-                      p->show);
+        return pl_fail_status(err, PIPELINE__V1__CODE__CODE_PERMISSION_DENIED,
+                              "%s: this server is read-only (server.read_only)",
+                              p->show);
     if (raw->len == 0)
-        return refuse(err, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,
-                      "empty path");
+        return pl_fail_status(err, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,
+                              "empty path");
     if (memchr(raw->data, '\0', raw->len))
-        return refuse(err, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,
-                      "%s: path contains a NUL byte", p->show);
+        return pl_fail_status(err, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,
+                              "%s: path contains a NUL byte", p->show);
     if (raw->len >= PATH_MAX)
-        return refuse(err, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,
-                      "path of %zu bytes is too long (at most %d): %.60s...",
-                      raw->len, PATH_MAX - 1, p->show);
+        return pl_fail_status(
+            err, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,
+            "path of %zu bytes is too long (at most %d): %.60s...", raw->len,
+            PATH_MAX - 1, p->show);
     p->path = malloc(raw->len + 1);
     if (!p->path)
         return pl_fail(err, PL_ERR_NOMEM, "out of memory");
@@ -72,16 +60,16 @@ int pl_srv_path_open(pl_session *s, const ProtobufCBinaryData *raw, int write,
     size_t skip = strspn(p->path, "/");
     memmove(p->path, p->path + skip, strlen(p->path + skip) + 1);
     if (pl_path_has_dotdot(p->path))
-        return refuse(err, PIPELINE__V1__CODE__CODE_PERMISSION_DENIED,
-                      "%s: \"..\" is not allowed beneath the server root",
-                      p->show);
+        return pl_fail_status(
+            err, PIPELINE__V1__CODE__CODE_PERMISSION_DENIED,
+            "%s: \"..\" is not allowed beneath the server root", p->show);
     p->rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (p->rootfd < 0) {
         int e = errno;
         pl_log("%s: server root %s: %s", s->peer, root, strerror(e));
-        return refuse(err, PIPELINE__V1__CODE__CODE_FAILED_PRECONDITION,
-                      "the server's root directory is unavailable: %s",
-                      strerror(e));
+        return pl_fail_status(err, PIPELINE__V1__CODE__CODE_FAILED_PRECONDITION,
+                              "the server's root directory is unavailable: %s",
+                              strerror(e));
     }
     return 0;
 }
@@ -98,14 +86,15 @@ void pl_srv_path_close(pl_srv_path *p)
 int pl_srv_errno(const pl_srv_path *p, int e, pl_error *err)
 {
     if (p->beneath && e == EXDEV)
-        return refuse(err, PIPELINE__V1__CODE__CODE_PERMISSION_DENIED,
-                      "%s: leads outside the server root", p->show);
+        return pl_fail_status(err, PIPELINE__V1__CODE__CODE_PERMISSION_DENIED,
+                              "%s: leads outside the server root", p->show);
     if (p->beneath && e == ELOOP && !pl_beneath_has_openat2())
-        return refuse(err, PIPELINE__V1__CODE__CODE_PERMISSION_DENIED,
-                      "%s: symbolic links are not followed beneath the "
-                      "server root",
-                      p->show);
-    return refuse(err, pl_code_for_errno(e), "%s: %s", p->show, strerror(e));
+        return pl_fail_status(err, PIPELINE__V1__CODE__CODE_PERMISSION_DENIED,
+                              "%s: symbolic links are not followed beneath the "
+                              "server root",
+                              p->show);
+    return pl_fail_status(err, pl_code_for_errno(e), "%s: %s", p->show,
+                          strerror(e));
 }
 
 int pl_srv_open_parent(pl_srv_path *p, int create, int *dirfd,

@@ -121,3 +121,21 @@ server_alive() { kill -0 "$SERVER_PID" 2>/dev/null; }
 
 # The client, with the test's config.
 pl() { "$PIPELINE_BIN" -c "$CONF" "$@"; }
+
+# A client that can never hang the test.
+tpl() { timeout 60 "$PIPELINE_BIN" -c "$CONF" "$@"; }
+
+# expect_err RC TEXT WHAT cmd...: exit code RC and exactly one stderr line,
+# which contains TEXT.
+expect_err() {
+    local want=$1 text=$2 what=$3
+    shift 3
+    local rc=0
+    "$@" >/dev/null 2>"$T/stderr" || rc=$?
+    if [ "$rc" = "$want" ] && grep -qF -- "$text" "$T/stderr" &&
+        [ "$(wc -l <"$T/stderr")" = 1 ]; then
+        ok "$what (exit $rc)"
+    else
+        fail "$what: exit $rc (want $want), stderr: $(head -c 400 "$T/stderr")"
+    fi
+}

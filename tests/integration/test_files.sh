@@ -5,24 +5,6 @@
 # its exit code and one-line message), never leaving a partial file.
 . "$(dirname "$0")/lib.sh"
 
-# A client that can never hang the test.
-tpl() { timeout 60 "$PIPELINE_BIN" -c "$CONF" "$@"; }
-
-# expect_err RC TEXT WHAT cmd...: exit code RC and one stderr line that
-# contains TEXT.
-expect_err() {
-    local want=$1 text=$2 what=$3
-    shift 3
-    local rc=0
-    "$@" >/dev/null 2>"$T/stderr" || rc=$?
-    if [ "$rc" = "$want" ] && grep -qF -- "$text" "$T/stderr" &&
-        [ "$(wc -l <"$T/stderr")" = 1 ]; then
-        ok "$what (exit $rc)"
-    else
-        fail "$what: exit $rc (want $want), stderr: $(head -c 400 "$T/stderr")"
-    fi
-}
-
 no_temporaries() { [ -z "$(find "$@" -name '*.incomplete' 2>/dev/null)" ]; }
 
 for transport in unix tcp; do

@@ -5,21 +5,6 @@
 # older destination stays intact, and the server keeps serving.
 . "$(dirname "$0")/lib.sh"
 
-tpl() { timeout 60 "$PIPELINE_BIN" -c "$CONF" "$@"; }
-
-expect_err() {
-    local want=$1 text=$2 what=$3
-    shift 3
-    local rc=0
-    "$@" >/dev/null 2>"$T/stderr" || rc=$?
-    if [ "$rc" = "$want" ] && grep -qF -- "$text" "$T/stderr" &&
-        [ "$(wc -l <"$T/stderr")" = 1 ]; then
-        ok "$what (exit $rc)"
-    else
-        fail "$what: exit $rc (want $want), stderr: $(head -c 400 "$T/stderr")"
-    fi
-}
-
 temporaries() { find "$@" -name '*.incomplete' 2>/dev/null; }
 no_temporary() { [ -z "$(temporaries "$@")" ]; }
 # A temporary in DIR holding at least BYTES: the transfer is under way.
