@@ -28,24 +28,6 @@ static void log_warning(void *arg, const char *msg)
     pl_log("%s: %s: %s", l->s->peer, l->what, shown);
 }
 
-static int send_result(pl_session *s, uint64_t bytes, uint64_t files,
-                       uint64_t entries)
-{
-    Pipeline__V1__TransferResult r = PIPELINE__V1__TRANSFER_RESULT__INIT;
-    r.bytes = bytes;
-    r.files = files;
-    r.entries = entries;
-    pl_frame f = PIPELINE__V1__FRAME__INIT;
-    f.body_case = PIPELINE__V1__FRAME__BODY_TRANSFER_RESULT;
-    f.transfer_result = &r;
-    pl_error err;
-    if (pl_channel_send(&s->ch, &f, &err)) {
-        pl_log("%s: closing: %s", s->peer, err.msg);
-        return -1;
-    }
-    return 0;
-}
-
 static void log_done(pl_session *s, const char *what, const char *show,
                      uint64_t entries, uint64_t files, uint64_t bytes,
                      double t0)
@@ -94,7 +76,7 @@ int pl_handle_put_dir(pl_session *s, pl_frame *req)
     }
     close(topfd);
     log_done(s, "put-dir", p.show, dr.entries, dr.files, dr.bytes, t0);
-    rc = send_result(s, dr.bytes, dr.files, dr.entries);
+    rc = pl_srv_send_result(s, dr.bytes, NULL, dr.files, dr.entries);
     pl_dir_recv_free(&dr);
     pl_stream_free(&st);
     pl_srv_path_close(&p);
@@ -144,7 +126,7 @@ int pl_handle_get_dir(pl_session *s, pl_frame *req)
     close(topfd);
     pl_stream_free(&st);
     log_done(s, "get-dir", p.show, ds.entries, ds.files, ds.bytes, t0);
-    rc = send_result(s, ds.bytes, ds.files, ds.entries);
+    rc = pl_srv_send_result(s, ds.bytes, NULL, ds.files, ds.entries);
     pl_srv_path_close(&p);
     pl_frame_free(req);
     return rc;

@@ -29,28 +29,6 @@ static void log_done(pl_session *s, const char *what, const char *show,
            dt > 0 ? bytes / dt / 1e6 : 0.0, hex, s->client_key);
 }
 
-static int send_result(pl_session *s, uint64_t bytes, const uint8_t *sha,
-                       uint64_t files, uint64_t entries)
-{
-    Pipeline__V1__TransferResult r = PIPELINE__V1__TRANSFER_RESULT__INIT;
-    r.bytes = bytes;
-    if (sha) {
-        r.sha256.data = (uint8_t *)sha;
-        r.sha256.len = 32;
-    }
-    r.files = files;
-    r.entries = entries;
-    pl_frame f = PIPELINE__V1__FRAME__INIT;
-    f.body_case = PIPELINE__V1__FRAME__BODY_TRANSFER_RESULT;
-    f.transfer_result = &r;
-    pl_error err;
-    if (pl_channel_send(&s->ch, &f, &err)) {
-        pl_log("%s: closing: %s", s->peer, err.msg);
-        return -1;
-    }
-    return 0;
-}
-
 /* Where the file goes: the parent directory (created as needed) and the
  * last name, which must not be a directory. */
 static int put_target(pl_srv_path *p, int *dfd, const char **base,
@@ -101,7 +79,7 @@ int pl_handle_put_file(pl_session *s, pl_frame *req)
     log_done(s, "put-file", p.show, n, with_sha ? sha : NULL, t0);
     pl_srv_path_close(&p);
     pl_frame_free(req);
-    return send_result(s, n, with_sha ? sha : NULL, 0, 0);
+    return pl_srv_send_result(s, n, with_sha ? sha : NULL, 0, 0);
 
 failed:
     pl_stream_free(&st);

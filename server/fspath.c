@@ -208,3 +208,25 @@ int pl_srv_end_failed(pl_session *s, const char *what, const char *show,
         return -1;
     }
 }
+
+int pl_srv_send_result(pl_session *s, uint64_t bytes, const uint8_t *sha,
+                       uint64_t files, uint64_t entries)
+{
+    Pipeline__V1__TransferResult r = PIPELINE__V1__TRANSFER_RESULT__INIT;
+    r.bytes = bytes;
+    if (sha) {
+        r.sha256.data = (uint8_t *)sha;
+        r.sha256.len = 32;
+    }
+    r.files = files;
+    r.entries = entries;
+    pl_frame f = PIPELINE__V1__FRAME__INIT;
+    f.body_case = PIPELINE__V1__FRAME__BODY_TRANSFER_RESULT;
+    f.transfer_result = &r;
+    pl_error err;
+    if (pl_channel_send(&s->ch, &f, &err)) {
+        pl_log("%s: closing: %s", s->peer, err.msg);
+        return -1;
+    }
+    return 0;
+}

@@ -55,4 +55,9 @@ int pl_srv_end_failed(pl_session *s, const char *what, const char *show,
 /* Monotonic seconds, for durations in the log. */
 double pl_srv_now(void);
 
+/* Sends the TransferResult that ends a successful call (sha may be NULL).
+ * -1 (logged) when the connection failed. */
+int pl_srv_send_result(pl_session *s, uint64_t bytes, const uint8_t *sha,
+                       uint64_t files, uint64_t entries);
+
 #endif
