@@ -6,7 +6,7 @@ packages=(
     protobuf-c-compiler libprotobuf-c-dev protobuf-compiler
     libsodium-dev libconfig-dev check
     python3 python3-protobuf python3-dissononce
-    procps psmisc iproute2 util-linux coreutils bc openssh-server openssh-client clang-format
+    procps psmisc iproute2 util-linux coreutils bc valgrind openssh-server openssh-client clang-format
 )
 missing=()
 for p in "${packages[@]}"; do

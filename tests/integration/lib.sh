@@ -25,7 +25,7 @@ cleanup() {
     for m in $(awk -v r="$TESTROOT" '$2 ~ "^"r {print $2}' /proc/mounts 2>/dev/null); do
         umount "$m" 2>/dev/null
     done
-    rm -rf "$TESTROOT"
+    [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$TESTROOT"
 }
 trap cleanup EXIT
 
