@@ -52,10 +52,13 @@ int pl_client_connect(pl_client **out, const pl_client_opts *o, pl_error *err)
     Pipeline__V1__Hello *hello = NULL;
     if (pl_handshake_client(&c->ch, o->key.priv, check_server_key, &kc, &hello,
                             err)) {
-        if (err->code == PL_ERR_TIMEOUT || err->code == PL_ERR_CLOSED)
+        if (err->code == PL_ERR_TIMEOUT || err->code == PL_ERR_CLOSED) {
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg);
             pl_fail(err, PL_ERR_HANDSHAKE,
                     "%s: no pipeline handshake from the server (%s)",
-                    o->address.text, err->msg);
+                    o->address.text, why);
+        }
         pl_client_close(c);
         return -1;
     }

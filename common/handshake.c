@@ -77,7 +77,7 @@ int pl_handshake_client(pl_channel *ch, const uint8_t s_priv[32],
     if (pl_channel_read_raw(ch, b->msg, sizeof b->msg, &n, err))
         goto out;
     if (n >= 7 && memcmp(b->msg, "error: ", 7) == 0) {
-        pl_fail(err, PL_ERR_HANDSHAKE, "server refused the protocol: %.*s",
+        pl_fail(err, PL_ERR_HANDSHAKE, "server refused the connection: %.*s",
                 (int)(n > 300 ? 300 : n - 7), (const char *)b->msg + 7);
         goto out;
     }

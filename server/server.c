@@ -1,5 +1,6 @@
 #include "server.h"
 
+#include "channel.h"
 #include "log.h"
 #include "session.h"
 
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_requested;
@@ -67,6 +69,22 @@ static void spawn_connection(pl_server *s, int fd, const char *peer)
         pl_log("%s: refused: %d connections already open "
                "(server.max_connections)",
                peer, s->cfg->max_connections);
+        /* Say why in the one cleartext form the protocol has. The socket
+         * is fresh, so this short write cannot block. */
+        static const char busy[] = "error: server busy: too many "
+                                   "connections, try again later";
+        unsigned char msg[2 + sizeof busy - 1] = {0, sizeof busy - 1};
+        memcpy(msg + 2, busy, sizeof busy - 1);
+        ssize_t n = write(fd, msg, sizeof msg);
+        /* Closing with the client's hello unread would reset the
+         * connection before it reads ours: take what arrives within a
+         * short, bounded wait (only when over the limit). */
+        if (n > 0 && shutdown(fd, SHUT_WR) == 0) {
+            char sink[4096];
+            while (pl_wait_fd(fd, POLLIN, 50, NULL) == 0 &&
+                   read(fd, sink, sizeof sink) > 0)
+                ;
+        }
         close(fd);
         return;
     }
