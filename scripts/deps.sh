@@ -4,8 +4,8 @@ set -euo pipefail
 packages=(
     build-essential cmake pkg-config clang libclang-rt-14-dev
     protobuf-c-compiler libprotobuf-c-dev protobuf-compiler
-    libsodium-dev libconfig-dev check
-    python3 python3-protobuf python3-dissononce
+    libsodium-dev libconfig-dev check libssl-dev libcbor-dev
+    python3 python3-protobuf python3-dissononce python3-cryptography python3-cbor2
     procps psmisc iproute2 util-linux coreutils bc valgrind openssh-server openssh-client clang-format
 )
 missing=()
