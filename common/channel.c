@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +43,18 @@ int pl_wait_fd(int fd, short events, int timeout_ms, pl_error *err)
     }
 }
 
+ssize_t pl_fd_send(int fd, const void *buf, size_t len)
+{
+    /* MSG_NOSIGNAL: a library inside someone else's program must not kill
+     * it with SIGPIPE when the peer goes away; EPIPE is reported instead.
+     * Not every descriptor is a socket (tests use pipes): fall back to
+     * write() there. */
+    ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+    if (n < 0 && errno == ENOTSOCK)
+        n = write(fd, buf, len);
+    return n;
+}
+
 size_t pl_channel_pending(const pl_channel *ch)
 {
     return ch->out_len - ch->out_off;
@@ -50,8 +63,8 @@ size_t pl_channel_pending(const pl_channel *ch)
 int pl_channel_flush(pl_channel *ch, pl_error *err)
 {
     while (ch->out_off < ch->out_len) {
-        ssize_t n =
-            write(ch->fd, ch->out + ch->out_off, ch->out_len - ch->out_off);
+        ssize_t n = pl_fd_send(ch->fd, ch->out + ch->out_off,
+                               ch->out_len - ch->out_off);
         if (n > 0) {
             ch->out_off += (size_t)n;
             continue;

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 typedef Pipeline__V1__Frame pl_frame;
 
@@ -78,6 +79,9 @@ int pl_channel_recv(pl_channel *ch, pl_frame **out, pl_error *err);
 /* Waits until fd is ready for events; -1 with PL_ERR_TIMEOUT after
  * timeout_ms (negative: forever). */
 int pl_wait_fd(int fd, short events, int timeout_ms, pl_error *err);
+/* Writes like write(2) but never raises SIGPIPE on a socket (EPIPE
+ * instead), so programs linking the library need not ignore it. */
+ssize_t pl_fd_send(int fd, const void *buf, size_t len);
 /* Sets ch->deadline_ms to now + ms. */
 void pl_channel_set_deadline(pl_channel *ch, int ms);
 

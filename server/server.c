@@ -75,7 +75,7 @@ static void spawn_connection(pl_server *s, int fd, const char *peer)
                                    "connections, try again later";
         unsigned char msg[2 + sizeof busy - 1] = {0, sizeof busy - 1};
         memcpy(msg + 2, busy, sizeof busy - 1);
-        ssize_t n = write(fd, msg, sizeof msg);
+        ssize_t n = pl_fd_send(fd, msg, sizeof msg);
         /* Closing with the client's hello unread would reset the
          * connection before it reads ours: take what arrives within a
          * short, bounded wait (only when over the limit). */
