@@ -1,5 +1,6 @@
 /* Connection flags, their precedence over the config file, and connecting. */
 #include "cli.h"
+#include "escape.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -15,6 +16,10 @@ void cli_error(const char *sub, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* Messages quote what the server said (Status texts, entry names,
+     * spawn errors): a malicious server must not reach the terminal with
+     * escape sequences, so every message goes through pl_escape. */
+    pl_escape_inplace(msg, sizeof msg);
     if (sub)
         fprintf(stderr, "pipeline: %s: %s\n", sub, msg);
     else

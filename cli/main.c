@@ -2,11 +2,14 @@
  * options; each subcommand lives in its own file. */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct {
     const char *name;
@@ -46,8 +49,30 @@ static void usage(FILE *f)
             PL_DEFAULT_CONFIG);
 }
 
+/* Started by a careless init system with 0, 1 or 2 closed, the next
+ * descriptors we open (sockets!) would take their numbers, and log lines or
+ * command output would go to a peer. Hold them on /dev/null instead. */
+static int keep_std_fds_open(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        /* The lowest free number: fd itself, as the lower ones are open. */
+        int n = open("/dev/null", O_RDWR);
+        if (n < 0)
+            return -1;
+        if (n != fd) {
+            close(n);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (keep_std_fds_open())
+        return 1; /* nowhere safe to say so */
     if (sodium_init() < 0) {
         fprintf(stderr, "pipeline: cannot initialise libsodium\n");
         return 1;

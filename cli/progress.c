@@ -1,5 +1,7 @@
 #include "progress.h"
 
+#include "escape.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -37,7 +39,8 @@ void cli_progress_init(cli_progress *p, const char *label, int quiet)
     const char *slash = strrchr(label, '/');
     if (slash && slash[1])
         label = slash + 1;
-    snprintf(p->label, sizeof p->label, "%s", label);
+    /* Entry names come from the peer in recv-dir: no raw controls. */
+    pl_escape_str(label, p->label, sizeof p->label);
     p->t0 = now();
 }
 
@@ -201,6 +204,14 @@ void cli_print_sha256(FILE *f, const uint8_t sha[32], const char *dir,
                  dir[0] && dir[strlen(dir) - 1] == '/' ? "" : "/", name);
     else
         snprintf(full, sizeof full, "%s", name);
+    /* Names may come from the server. On a terminal show them escaped (as
+     * ls does), so none can carry an escape sequence; into a file or pipe
+     * they go in sha256sum's format for `sha256sum -c`. */
+    if (isatty(fileno(f))) {
+        char shown[sizeof full];
+        pl_escape_str(full, shown, sizeof shown);
+        snprintf(full, sizeof full, "%s", shown);
+    }
     int escape = strpbrk(full, "\\\n") != NULL;
     if (escape)
         fputc('\\', f);

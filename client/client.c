@@ -1,5 +1,6 @@
 #include "client.h"
 
+#include "escape.h"
 #include "handshake.h"
 
 #include <sodium.h>
@@ -62,8 +63,8 @@ int pl_client_connect(pl_client **out, const pl_client_opts *o, pl_error *err)
         pl_client_close(c);
         return -1;
     }
-    snprintf(c->server_software, sizeof c->server_software, "%s",
-             hello->software);
+    pl_escape_str(hello->software, c->server_software,
+                  sizeof c->server_software);
     pipeline__v1__hello__free_unpacked(hello, NULL);
     memcpy(c->server_key, c->ch.remote_key, 32);
     c->recorded_key = kc.recorded;
@@ -88,8 +89,11 @@ int pl_client_status_error(const Pipeline__V1__Status *st, pl_error *err)
     pl_fail(err, code, "%s",
             st->message && st->message[0] ? st->message
                                           : "the server reported an error");
-    if (err)
+    if (err) {
+        /* A server's words reach a terminal: no escapes, no controls. */
+        pl_escape_inplace(err->msg, sizeof err->msg);
         err->status = st->code;
+    }
     return -1;
 }
 
@@ -149,8 +153,8 @@ int pl_client_ping(pl_client *c, pl_ping_info *info, pl_error *err)
                      "request");
     if (info) {
         info->rtt_ms = now_ms() - t0;
-        snprintf(info->software, sizeof info->software, "%s",
-                 r->ping_result->software);
+        pl_escape_str(r->ping_result->software, info->software,
+                      sizeof info->software);
         info->server_time_ns = r->ping_result->server_time_unix_ns;
     }
     pl_frame_free(r);

@@ -5,6 +5,7 @@
  * stays constant and the two ends never block each other.
  */
 #include "exec.h"
+#include "escape.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -155,8 +156,8 @@ static int on_frame(exec_client *x, pl_frame *f, pl_error *err)
         res->timed_out = r->timed_out;
         if (r->signal && !r->exit_code)
             res->exit_code = 128 + r->signal;
-        snprintf(res->spawn_error, sizeof res->spawn_error, "%s",
-                 r->spawn_error ? r->spawn_error : "");
+        pl_escape_str(r->spawn_error ? r->spawn_error : "", res->spawn_error,
+                      sizeof res->spawn_error);
         return 1;
     }
     case PIPELINE__V1__FRAME__BODY_STATUS:

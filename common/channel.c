@@ -1,5 +1,7 @@
 #include "channel.h"
 
+#include "escape.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <sodium.h>
@@ -289,6 +291,9 @@ int pl_channel_send_status(pl_channel *ch, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* Status.message is a proto3 string: strict decoders reject a frame
+     * whose string is not UTF-8, and messages often quote peer bytes. */
+    pl_escape_inplace(msg, sizeof msg);
     Pipeline__V1__Status st = PIPELINE__V1__STATUS__INIT;
     st.code = code;
     st.message = msg;

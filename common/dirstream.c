@@ -32,10 +32,19 @@ static char *alloc_buffers(char **name, char **link, char **show)
 
 /* ---- sending ---- */
 
+/* "LABEL/NAME" for messages, the name escaped (escape.h). */
+static const char *show_entry(char *show, const char *label, const char *name)
+{
+    int n = snprintf(show, SHOW_MAX, "%s/", label);
+    if (n < 0 || n >= SHOW_MAX - 9)
+        return show;
+    pl_escape_str(name, show + n, SHOW_MAX - (size_t)n);
+    return show;
+}
+
 static const char *send_show(pl_dir_send *ds)
 {
-    snprintf(ds->show, SHOW_MAX, "%s/%s", ds->label, ds->name);
-    return ds->show;
+    return show_entry(ds->show, ds->label, ds->name);
 }
 
 static int send_entry(pl_dir_send *ds, int type, uint32_t mode,
@@ -240,8 +249,7 @@ int pl_dir_send_tree(pl_dir_send *ds, int dirfd, pl_error *err)
 
 static const char *recv_show(pl_dir_recv *dr)
 {
-    snprintf(dr->show, SHOW_MAX, "%s/%s", dr->label, dr->name);
-    return dr->show;
+    return show_entry(dr->show, dr->label, dr->name);
 }
 
 static int delay_mode(pl_dir_recv *dr, uint32_t mode)
@@ -428,8 +436,10 @@ static int status_error(const Pipeline__V1__Status *s, pl_error *err)
     pl_fail(err, PL_ERR_REMOTE, "%s",
             s->message && s->message[0] ? s->message
                                         : "the peer reported an error");
-    if (err)
+    if (err) {
+        pl_escape_inplace(err->msg, sizeof err->msg);
         err->status = s->code;
+    }
     return -1;
 }
 

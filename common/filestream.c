@@ -136,8 +136,10 @@ static int status_error(const Pipeline__V1__Status *s, pl_error *err)
     pl_fail(err, PL_ERR_REMOTE, "%s",
             s->message && s->message[0] ? s->message
                                         : "the peer reported an error");
-    if (err)
+    if (err) {
+        pl_escape_inplace(err->msg, sizeof err->msg);
         err->status = s->code;
+    }
     return -1;
 }
 
@@ -244,61 +246,4 @@ int pl_stream_recv_file(pl_stream *st, pl_atomic_file *af, int with_sha,
 void pl_sha256_hex(const uint8_t sha[32], char out[65])
 {
     sodium_bin2hex(out, 65, sha, 32);
-}
-
-/* Length of a valid UTF-8 sequence at p (at most n bytes), or 0. */
-static size_t utf8_len(const uint8_t *p, size_t n)
-{
-    uint8_t c = p[0];
-    size_t len;
-    uint8_t lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2;
-    else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        if (c == 0xe0)
-            lo = 0xa0; /* no overlong forms */
-        if (c == 0xed)
-            hi = 0x9f; /* no surrogates */
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        if (c == 0xf0)
-            lo = 0x90;
-        if (c == 0xf4)
-            hi = 0x8f;
-    } else
-        return 0;
-    if (n < len || p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (p[i] < 0x80 || p[i] > 0xbf)
-            return 0;
-    return len;
-}
-
-char *pl_path_show(const uint8_t *p, size_t len, char *out, size_t cap)
-{
-    size_t o = 0, i = 0;
-    /* Room for one escape, "..." and the NUL. */
-    while (i < len && o + 8 < cap) {
-        uint8_t c = p[i];
-        if (c >= 0x20 && c < 0x7f) {
-            out[o++] = (char)c;
-            i++;
-            continue;
-        }
-        size_t u = c >= 0x80 ? utf8_len(p + i, len - i) : 0;
-        if (u && o + u < cap) {
-            memcpy(out + o, p + i, u);
-            o += u;
-            i += u;
-            continue;
-        }
-        o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-        i++;
-    }
-    if (i < len)
-        o += (size_t)snprintf(out + o, cap - o, "...");
-    out[o] = '\0';
-    return out;
 }

@@ -19,6 +19,7 @@
 
 #include "atomic_file.h"
 #include "channel.h"
+#include "escape.h"
 
 #include <stdint.h>
 
@@ -74,10 +75,13 @@ int pl_stream_peer_spoke(pl_stream *st);
  * PL_ERR_IO for some socket errors, which here means a local file. */
 void pl_stream_channel_error(pl_error *err);
 
-/* A byte path from the wire made printable for messages and logs (valid
- * UTF-8 kept, other bytes and controls as \xNN, "..." when cut short).
- * cap must be at least 9. Returns out. */
-char *pl_path_show(const uint8_t *p, size_t len, char *out, size_t cap);
+/* A byte path from the wire made printable for messages and logs: the
+ * project's one escaping rule (escape.h). */
+static inline char *pl_path_show(const uint8_t *p, size_t len, char *out,
+                                 size_t cap)
+{
+    return pl_escape(p, len, out, cap);
+}
 
 /* Lower-case hex of a SHA-256 into out[65]. */
 void pl_sha256_hex(const uint8_t sha[32], char out[65]);

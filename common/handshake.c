@@ -1,5 +1,7 @@
 #include "handshake.h"
 
+#include "escape.h"
+
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -77,8 +79,12 @@ int pl_handshake_client(pl_channel *ch, const uint8_t s_priv[32],
     if (pl_channel_read_raw(ch, b->msg, sizeof b->msg, &n, err))
         goto out;
     if (n >= 7 && memcmp(b->msg, "error: ", 7) == 0) {
-        pl_fail(err, PL_ERR_HANDSHAKE, "server refused the connection: %.*s",
-                (int)(n > 300 ? 300 : n - 7), (const char *)b->msg + 7);
+        /* Cleartext from anyone on the path: the bytes that arrived and
+         * nothing past them, escaped (escape.h), cut to about 300. */
+        char why[310];
+        pl_escape(b->msg + 7, n - 7, why, sizeof why);
+        pl_fail(err, PL_ERR_HANDSHAKE, "server refused the connection: %s",
+                why);
         goto out;
     }
     if (noise_hs_read(&b->hs, b->msg, n, b->payload, sizeof b->payload,

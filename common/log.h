@@ -1,4 +1,6 @@
-/* Server-side logging: one line per event on stderr, safe from any thread. */
+/* Server-side logging: one line per event on stderr, safe from any thread.
+ * Every line goes through pl_escape (escape.h): peer bytes in the
+ * arguments can never break a line or reach the terminal raw. */
 #ifndef PIPELINE_LOG_H
 #define PIPELINE_LOG_H
 

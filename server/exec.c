@@ -9,6 +9,7 @@
  * ExecResult or Status. A spawn failure is an ExecResult with exit code
  * 127/126 and spawn_error, without ExecStarted.
  */
+#include "escape.h"
 #include "exec_internal.h"
 #include "log.h"
 
@@ -52,29 +53,23 @@ static void free_strv(char **v, size_t n)
     free(v);
 }
 
-/* Appends s to out (cap bytes) with non-printable bytes escaped. */
+/* Appends s to out (cap bytes), escaped (escape.h), for the log. */
 static void describe_add(char *out, size_t cap, const char *s, int quote)
 {
     size_t n = strlen(out);
-    const char *more = "...";
-    if (n && n + 1 < cap)
+    size_t q = quote ? 1 : 0;
+    /* The separator, the quotes, the NUL and pl_escape's minimum. */
+    if (n + 1 + 2 * q + 1 + 9 > cap)
+        return;
+    if (n)
         out[n++] = ' ';
-    if (quote && n + 1 < cap)
+    if (q)
         out[n++] = '\'';
-    for (; *s && n + 5 < cap; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch < 0x20 || ch >= 0x7f)
-            n += (size_t)snprintf(out + n, cap - n, "\\x%02x", ch);
-        else
-            out[n++] = (char)ch;
-    }
-    if (*s && n + 4 < cap) {
-        memcpy(out + n, more, 3);
-        n += 3;
-    }
-    if (quote && n + 1 < cap)
+    pl_escape_str(s, out + n, cap - n - q);
+    n += strlen(out + n);
+    if (q)
         out[n++] = '\'';
-    out[n < cap ? n : cap - 1] = 0;
+    out[n] = 0;
 }
 
 /* Fills x from the request; on a bad request returns -1 with msg set. */

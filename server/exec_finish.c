@@ -1,6 +1,7 @@
 /* Ending an Exec call outside the loop: refusals, ExecStarted and spawn
  * errors sent with blocking writes, and whether the connection can carry
  * another call. */
+#include "escape.h"
 #include "exec_internal.h"
 #include "log.h"
 
@@ -67,9 +68,11 @@ int exec_send_started(pl_session *s, pid_t pid)
 
 int exec_send_spawn_error(pl_session *s, int code, const char *msg)
 {
+    /* spawn_error is a proto3 string and quotes the client's argv. */
+    char shown[1024];
     Pipeline__V1__ExecResult r = PIPELINE__V1__EXEC_RESULT__INIT;
     r.exit_code = code;
-    r.spawn_error = (char *)msg;
+    r.spawn_error = pl_escape_str(msg, shown, sizeof shown);
     pl_frame f = PIPELINE__V1__FRAME__INIT;
     f.body_case = PIPELINE__V1__FRAME__BODY_EXEC_RESULT;
     f.exec_result = &r;
