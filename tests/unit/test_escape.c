@@ -86,9 +86,8 @@ START_TEST(status_message_is_utf8)
     uint8_t k[32] = {1};
     noise_cs_init_key(&a.tx, k);
     noise_cs_init_key(&b.rx, k);
-    ck_assert_int_eq(pl_channel_send_status(&a, 3, "bad \"%s\"",
-                                            "\xff\xfe\n\x1b[31m"),
-                     0);
+    ck_assert_int_eq(
+        pl_channel_send_status(&a, 3, "bad \"%s\"", "\xff\xfe\n\x1b[31m"), 0);
     pl_frame *f = NULL;
     pl_error err;
     ck_assert_int_eq(pl_channel_recv(&b, &f, &err), 0);
@@ -108,7 +107,8 @@ START_TEST(log_line_is_escaped)
     ck_assert_int_ge(fd, 0);
     int saved = dup(2);
     dup2(fd, 2);
-    pl_log("hello from %s", "evil\n2026-01-01T00:00:00.000Z pipeline: forged\x1b[2J\xff");
+    pl_log("hello from %s",
+           "evil\n2026-01-01T00:00:00.000Z pipeline: forged\x1b[2J\xff");
     fflush(stderr);
     dup2(saved, 2);
     close(saved);
