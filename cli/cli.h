@@ -2,8 +2,9 @@
 #ifndef PIPELINE_CLI_H
 #define PIPELINE_CLI_H
 
-#include "client.h"
 #include "config.h"
+
+#include <pipeline/client.h>
 
 #include <getopt.h>
 

@@ -113,10 +113,11 @@ int cli_load_key(cli_global *g, const char *sub, const char *flag_path,
     return rc;
 }
 
+/* The server address as text (vsock:CID:PORT, tcp:HOST:PORT, unix:PATH),
+ * from the flags first, then the config file. */
 static int resolve_address(cli_global *g, const char *sub, const cli_conn *c,
-                           pl_address *a)
+                           char *out, size_t cap)
 {
-    pl_error err;
     const char *text = c->address;
     if (!text && (c->cid >= 0 || c->port >= 0)) {
         long long cid = c->cid >= 0      ? c->cid
@@ -131,20 +132,18 @@ static int resolve_address(cli_global *g, const char *sub, const cli_conn *c,
                       cid < 0 ? "cid" : "port", cid < 0 ? "cid" : "port");
             return -1;
         }
-        pl_address_vsock(a, (uint32_t)cid, (uint32_t)port);
+        snprintf(out, cap, "vsock:%lld:%lld", cid, port);
         return 0;
     }
     if (!text)
         text = g->cfg.address;
     if (text) {
-        if (pl_address_parse(text, a, &err)) {
-            cli_error(sub, "%s", err.msg);
-            return -1;
-        }
+        snprintf(out, cap, "%s", text);
         return 0;
     }
     if (g->cfg.has_cid && g->cfg.has_port) {
-        pl_address_vsock(a, g->cfg.cid, g->cfg.port);
+        snprintf(out, cap, "vsock:%u:%u", (unsigned)g->cfg.cid,
+                 (unsigned)g->cfg.port);
         return 0;
     }
     cli_error(sub,
@@ -154,50 +153,78 @@ static int resolve_address(cli_global *g, const char *sub, const cli_conn *c,
     return -1;
 }
 
+/* Flags and config into client options; EXIT_USAGE (message printed) when
+ * a value is unusable. */
+static int build_opts(cli_global *g, const char *sub, const cli_conn *c,
+                      pl_client_opts *o, char **known)
+{
+    pl_error err;
+    char addr[1024];
+    if (resolve_address(g, sub, c, addr, sizeof addr))
+        return EXIT_USAGE;
+    if (strlen(addr) >= sizeof addr - 1) {
+        cli_error(sub, "the server address is too long");
+        return EXIT_USAGE;
+    }
+    if (pl_client_opts_set_address(o, addr, &err)) {
+        cli_error(sub, "%s", err.msg);
+        return EXIT_USAGE;
+    }
+    pl_keypair kp;
+    if (cli_load_key(g, sub, c->key_file, "client.key", &kp))
+        return EXIT_USAGE;
+    pl_client_opts_set_key(o, kp.priv);
+    sodium_memzero(&kp, sizeof kp);
+    const char *pin = c->server_key ? c->server_key : g->cfg.server_key;
+    if (pin && pl_client_opts_set_server_key_base64(o, pin, &err)) {
+        cli_error(sub, "%s: %s",
+                  c->server_key ? "--server-key" : "config server_key",
+                  err.msg);
+        return EXIT_USAGE;
+    }
+    const char *ks = c->known_servers ? c->known_servers : g->cfg.known_servers;
+    if (!ks)
+        ks = *known = pl_config_sibling(&g->cfg, "known_servers");
+    else
+        *known = strdup(ks);
+    if (!*known || pl_client_opts_set_known_servers(o, ks, &err)) {
+        cli_error(sub, "out of memory");
+        return EXIT_USAGE;
+    }
+    int ms = c->connect_timeout_s >= 0 ? c->connect_timeout_s * 1000
+                                       : g->cfg.connect_timeout_ms;
+    pl_client_opts_set_connect_timeout(o, ms > 0 ? ms : 5000);
+    pl_client_opts_set_io_timeout(o, -1);
+    return 0;
+}
+
 int cli_connect(cli_global *g, const char *sub, const cli_conn *c,
                 pl_client **out)
 {
-    pl_client_opts o;
-    memset(&o, 0, sizeof o);
-    pl_error err;
-    if (resolve_address(g, sub, c, &o.address))
-        return EXIT_USAGE;
-    if (cli_load_key(g, sub, c->key_file, "client.key", &o.key))
-        return EXIT_USAGE;
-    const char *pin = c->server_key ? c->server_key : g->cfg.server_key;
-    if (pin) {
-        if (pl_key_from_base64(pin, o.pin, &err)) {
-            cli_error(sub, "%s: %s",
-                      c->server_key ? "--server-key" : "config server_key",
-                      err.msg);
-            return EXIT_USAGE;
-        }
-        o.has_pin = 1;
+    *out = NULL;
+    pl_client_opts *o = pl_client_opts_new();
+    if (!o) {
+        cli_error(sub, "out of memory");
+        return EXIT_CONNECTION;
     }
-    char *known_def = NULL;
-    o.known_servers =
-        c->known_servers ? c->known_servers : g->cfg.known_servers;
-    if (!o.known_servers)
-        o.known_servers = known_def =
-            pl_config_sibling(&g->cfg, "known_servers");
-    o.connect_timeout_ms = c->connect_timeout_s >= 0
-                               ? c->connect_timeout_s * 1000
-                               : g->cfg.connect_timeout_ms;
-    if (o.connect_timeout_ms <= 0)
-        o.connect_timeout_ms = 5000;
-    o.io_timeout_ms = -1;
-    int rc = pl_client_connect(out, &o, &err) ? EXIT_CONNECTION : 0;
-    if (rc)
+    char *known = NULL;
+    int rc = build_opts(g, sub, c, o, &known);
+    pl_error err;
+    if (rc == 0 && pl_client_connect(out, o, &err)) {
         cli_error(sub, "%s", err.msg);
-    else if ((*out)->recorded_key && !c->quiet) {
+        rc = EXIT_CONNECTION;
+    }
+    if (rc == 0 && pl_client_recorded_server_key(*out) && !c->quiet) {
+        uint8_t key[32];
         char k[PL_KEY_B64_LEN + 1];
-        pl_key_to_base64((*out)->server_key, k);
+        pl_client_server_key(*out, key);
+        pl_key_to_base64(key, k);
         fprintf(stderr,
                 "pipeline: first contact with %s: recorded its key "
                 "%s in %s\n",
-                o.address.text, k, o.known_servers);
+                pl_client_address(*out), k, known);
     }
-    free(known_def);
-    sodium_memzero(&o.key, sizeof o.key);
+    free(known);
+    pl_client_opts_free(o);
     return rc;
 }

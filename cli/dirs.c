@@ -1,9 +1,6 @@
 /* pipeline send-dir / recv-dir. */
 #include "cli.h"
-#include "files.h"
 #include "progress.h"
-
-#include "atomic_file.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -89,7 +86,7 @@ static int transfer(cli_global *g, const char *sub, int sending, int argc,
             return 1;
         }
     }
-    pl_atomic_cleanup_on_signals();
+    pl_client_cleanup_on_signals();
     pl_client *c;
     int crc = cli_connect(g, sub, &a.conn, &c);
     if (crc)

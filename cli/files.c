@@ -1,9 +1,6 @@
 /* pipeline send-file / recv-file. */
-#include "files.h"
 #include "cli.h"
 #include "progress.h"
-
-#include "atomic_file.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -70,7 +67,7 @@ static int transfer(cli_global *g, const char *sub, int sending, int argc,
     if (sending && check_source(sub, a.local))
         return 1;
     /* Ctrl-C while receiving removes the temporary file. */
-    pl_atomic_cleanup_on_signals();
+    pl_client_cleanup_on_signals();
     pl_client *c;
     int crc = cli_connect(g, sub, &a.conn, &c);
     if (crc)

@@ -33,10 +33,12 @@ int ping_main(cli_global *g, int argc, char **argv)
         cli_error("ping", "%s", err.msg);
         rc = cli_exit_code(&err);
     } else {
+        uint8_t raw[32];
         char key[PL_KEY_B64_LEN + 1];
-        pl_key_to_base64(c->server_key, key);
-        printf("pong from %s: %s, key %s, %.3f ms\n", c->ch.peer, info.software,
-               key, info.rtt_ms);
+        pl_client_server_key(c, raw);
+        pl_key_to_base64(raw, key);
+        printf("pong from %s: %s, key %s, %.3f ms\n", pl_client_address(c),
+               info.software, key, info.rtt_ms);
     }
     pl_client_close(c);
     return rc;

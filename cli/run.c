@@ -1,7 +1,6 @@
 /* pipeline run: a command in the enclave, like `ssh host cmd`: live
  * output, stdin, forwarded signals and the command's exit status. */
 #include "cli.h"
-#include "exec.h"
 
 #include <errno.h>
 #include <fcntl.h>

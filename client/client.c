@@ -37,13 +37,26 @@ static int check_server_key(const uint8_t key[32], void *arg, pl_error *err)
 
 int pl_client_connect(pl_client **out, const pl_client_opts *o, pl_error *err)
 {
+    PL_CLIENT_ERR(err);
     *out = NULL;
+    if (!o->has_address)
+        return pl_fail(err, PL_ERR_USAGE,
+                       "no server address: set one (vsock:CID:PORT, "
+                       "tcp:HOST:PORT or unix:PATH)");
+    if (sodium_init() < 0)
+        return pl_fail(err, PL_ERR_INTERNAL, "cannot initialise libsodium");
+    pl_keypair kp = o->key;
+    if (!o->has_key)
+        pl_key_generate(&kp);
     int fd = pl_transport_connect(&o->address, o->connect_timeout_ms, err);
-    if (fd < 0)
+    if (fd < 0) {
+        sodium_memzero(&kp, sizeof kp);
         return -1;
+    }
     pl_client *c = calloc(1, sizeof *c);
     if (!c) {
         close(fd);
+        sodium_memzero(&kp, sizeof kp);
         return pl_fail(err, PL_ERR_NOMEM, "out of memory");
     }
     /* The handshake must not hang on a silent server. */
@@ -51,8 +64,10 @@ int pl_client_connect(pl_client **out, const pl_client_opts *o, pl_error *err)
     snprintf(c->ch.peer, sizeof c->ch.peer, "%s", o->address.text);
     key_check kc = {.o = o};
     Pipeline__V1__Hello *hello = NULL;
-    if (pl_handshake_client(&c->ch, o->key.priv, check_server_key, &kc, &hello,
-                            err)) {
+    int hrc = pl_handshake_client(&c->ch, kp.priv, check_server_key, &kc,
+                                  &hello, err);
+    sodium_memzero(&kp, sizeof kp);
+    if (hrc) {
         if (err->code == PL_ERR_TIMEOUT || err->code == PL_ERR_CLOSED) {
             char why[sizeof err->msg];
             snprintf(why, sizeof why, "%s", err->msg);
@@ -79,6 +94,31 @@ void pl_client_close(pl_client *c)
         return;
     pl_channel_close(&c->ch);
     free(c);
+}
+
+const char *pl_client_version(void)
+{
+    return PIPELINE_VERSION;
+}
+
+const char *pl_client_address(const pl_client *c)
+{
+    return c->ch.peer;
+}
+
+void pl_client_server_key(const pl_client *c, uint8_t pub[32])
+{
+    memcpy(pub, c->server_key, 32);
+}
+
+const char *pl_client_server_software(const pl_client *c)
+{
+    return c->server_software;
+}
+
+int pl_client_recorded_server_key(const pl_client *c)
+{
+    return c->recorded_key;
 }
 
 int pl_client_status_error(const Pipeline__V1__Status *st, pl_error *err)
@@ -131,6 +171,7 @@ static double now_ms(void)
 
 int pl_client_ping(pl_client *c, pl_ping_info *info, pl_error *err)
 {
+    PL_CLIENT_ERR(err);
     uint8_t nonce[16];
     randombytes_buf(nonce, sizeof nonce);
     Pipeline__V1__PingRequest p = PIPELINE__V1__PING_REQUEST__INIT;

@@ -1,9 +1,12 @@
 /*
- * The client library: what the CLI and test harnesses link. One function
- * per call; every failure fills a pl_error.
+ * Inside the client library. Programs see only include/pipeline/client.h,
+ * where pl_client and pl_client_opts are opaque; this header defines them
+ * and the helpers the call files (exec.c, files.c, dirs.c) share.
  */
 #ifndef PIPELINE_CLIENT_H
 #define PIPELINE_CLIENT_H
+
+#include <pipeline/client.h>
 
 #include "channel.h"
 #include "error.h"
@@ -12,34 +15,30 @@
 
 #include <stdint.h>
 
-typedef struct pl_client_opts {
+struct pl_client_opts {
+    int has_address;
     pl_address address;
-    pl_keypair key; /* our static key */
+    int has_key; /* without one, each connection makes a fresh key */
+    pl_keypair key;
     int has_pin;
-    uint8_t pin[32];           /* the server key to expect, when has_pin */
-    const char *known_servers; /* used when no pin; NULL: trust any key */
+    uint8_t pin[32];     /* the server key to expect, when has_pin */
+    char *known_servers; /* used when no pin; NULL: trust any key */
     int connect_timeout_ms;
     int io_timeout_ms; /* -1: wait forever for the server */
-} pl_client_opts;
+};
 
-typedef struct pl_client {
+struct pl_client {
     pl_channel ch;
     char server_software[128];
     uint8_t server_key[32];
     int recorded_key; /* first contact: the key went into known_servers */
-} pl_client;
+};
 
-/* Connects, runs the handshake and checks the server's key. */
-int pl_client_connect(pl_client **out, const pl_client_opts *o, pl_error *err);
-void pl_client_close(pl_client *c);
-
-typedef struct pl_ping_info {
-    char software[128];
-    uint64_t server_time_ns;
-    double rtt_ms;
-} pl_ping_info;
-
-int pl_client_ping(pl_client *c, pl_ping_info *info, pl_error *err);
+/* Public entry points accept err == NULL; inside there is always one. */
+#define PL_CLIENT_ERR(err)                                                     \
+    pl_error err##_buf;                                                        \
+    if (!(err))                                                                \
+    (err) = &err##_buf
 
 /* Turns a Status frame into an error (PL_ERR_REMOTE, or PL_ERR_AUTH for
  * authorization refusals). Always returns -1. */

@@ -43,6 +43,7 @@ int pl_client_put_dir(pl_client *c, const char *localdir, const char *remotedir,
                       const pl_transfer_opts *o, pl_transfer_result *r,
                       pl_error *err)
 {
+    PL_CLIENT_ERR(err);
     pl_transfer_result local_r;
     if (!r)
         r = &local_r;
@@ -119,6 +120,7 @@ int pl_client_get_dir(pl_client *c, const char *remotedir, const char *localdir,
                       const pl_transfer_opts *o, pl_transfer_result *r,
                       pl_error *err)
 {
+    PL_CLIENT_ERR(err);
     pl_transfer_result local_r;
     if (!r)
         r = &local_r;

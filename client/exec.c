@@ -359,6 +359,10 @@ static int loop(exec_client *x, pl_error *err)
 int pl_client_exec(pl_client *c, const pl_exec_request *req,
                    const pl_exec_io *io, pl_exec_result *res, pl_error *err)
 {
+    PL_CLIENT_ERR(err);
+    pl_exec_result res_buf;
+    if (!res)
+        res = &res_buf;
     memset(res, 0, sizeof *res);
     if ((req->argc > 0) == (req->command != NULL))
         return pl_fail(err, PL_ERR_USAGE,

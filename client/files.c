@@ -145,6 +145,7 @@ int pl_client_put_fd(pl_client *c, int fd, mode_t mode, uint64_t size_hint,
                      const char *remote, const pl_transfer_opts *o,
                      pl_transfer_result *r, pl_error *err)
 {
+    PL_CLIENT_ERR(err);
     pl_transfer_result local_r;
     return put_stream(c, fd, "-", mode, size_hint, remote, o, r ? r : &local_r,
                       err);
@@ -176,6 +177,7 @@ int pl_client_put_file(pl_client *c, const char *local, const char *remote,
                        const pl_transfer_opts *o, pl_transfer_result *r,
                        pl_error *err)
 {
+    PL_CLIENT_ERR(err);
     pl_transfer_result local_r;
     if (!r)
         r = &local_r;
@@ -270,6 +272,7 @@ int pl_client_get_fd(pl_client *c, const char *remote, int fd,
                      const pl_transfer_opts *o, pl_transfer_result *r,
                      pl_error *err)
 {
+    PL_CLIENT_ERR(err);
     pl_transfer_result local_r;
     pl_atomic_file af;
     pl_atomic_plain(&af, fd, "-");
@@ -280,6 +283,7 @@ int pl_client_get_file(pl_client *c, const char *remote, const char *local,
                        const pl_transfer_opts *o, pl_transfer_result *r,
                        pl_error *err)
 {
+    PL_CLIENT_ERR(err);
     pl_transfer_result local_r;
     if (!r)
         r = &local_r;
@@ -322,4 +326,9 @@ int pl_client_get_file(pl_client *c, const char *remote, const char *local,
     rc = get_stream(c, remote, &af, o, r, err);
     snprintf(r->local, sizeof r->local, "%s", path); /* not cut short */
     return rc;
+}
+
+void pl_client_cleanup_on_signals(void)
+{
+    pl_atomic_cleanup_on_signals();
 }

@@ -11,25 +11,9 @@
 
 #include "error.h"
 
+#include <pipeline/keys.h>
+
 #include <stdint.h>
-
-#define PL_KEY_B64_LEN 44 /* base64 of 32 bytes, with padding */
-
-typedef struct pl_keypair {
-    uint8_t priv[32];
-    uint8_t pub[32];
-} pl_keypair;
-
-void pl_key_generate(pl_keypair *kp);
-void pl_key_public(const uint8_t priv[32], uint8_t pub[32]);
-/* out must hold PL_KEY_B64_LEN + 1 bytes. */
-void pl_key_to_base64(const uint8_t key[32], char *out);
-int pl_key_from_base64(const char *s, uint8_t key[32], pl_error *err);
-
-/* Loads the private key at path; creates it (0600, parent directory 0700)
- * when create is set and the file does not exist. */
-int pl_key_load(const char *path, int create, pl_keypair *kp, pl_error *err);
-int pl_key_save(const char *path, const pl_keypair *kp, pl_error *err);
 
 /* 1 when key is listed, 0 when not, -1 when the file cannot be read. */
 int pl_authorized_keys_contains(const char *path, const uint8_t key[32],

@@ -139,3 +139,6 @@ expect_err() {
         fail "$what: exit $rc (want $want), stderr: $(head -c 400 "$T/stderr")"
     fi
 }
+
+# not_grep ARGS...: passes when grep finds nothing (and prints what it found).
+not_grep() { ! grep -n "$@"; }

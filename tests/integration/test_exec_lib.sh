@@ -1,5 +1,6 @@
 #!/bin/bash
-# Exec through the C client library, without the CLI: pl_client_exec with
+# Exec through the C client library (the shared libpipeline-client built
+# from the public headers only), without the CLI: pl_client_exec with
 # descriptors for the three streams, several calls on one connection (the
 # connection stays usable when the client ended its stdin), a connection
 # that cannot be reused, a failed start and an oversized request.
@@ -12,9 +13,8 @@ not() { ! "$@"; }
 BUILD=$(dirname "$PIPELINE_BIN")
 HARNESS=$TESTROOT/exec_harness
 cat >"$TESTROOT/harness.c" <<'EOF'
-#include "exec.h"
+#include <pipeline/client.h>
 
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,16 +61,16 @@ static int run(pl_client *c, const char *label, pl_exec_request *rq,
 
 static pl_client *connect_to(const char *addr)
 {
-    pl_client_opts o;
-    memset(&o, 0, sizeof o);
     pl_error err;
-    if (pl_address_parse(addr, &o.address, &err))
+    pl_client_opts *o = pl_client_opts_new();
+    if (!o || pl_client_opts_set_address(o, addr, &err))
         return NULL;
-    pl_key_generate(&o.key);
-    o.connect_timeout_ms = 5000;
-    o.io_timeout_ms = 20000;
+    pl_client_opts_set_connect_timeout(o, 5000);
+    pl_client_opts_set_io_timeout(o, 20000);
     pl_client *c;
-    if (pl_client_connect(&c, &o, &err)) {
+    int rc = pl_client_connect(&c, o, &err);
+    pl_client_opts_free(o);
+    if (rc) {
         printf("connect: %s\n", err.msg);
         return NULL;
     }
@@ -79,7 +79,7 @@ static pl_client *connect_to(const char *addr)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2 || sodium_init() < 0)
+    if (argc != 2)
         return 2;
     pl_client *c = connect_to(argv[1]);
     if (!c)
@@ -143,20 +143,19 @@ int main(int argc, char **argv)
 }
 EOF
 
-cflags="-std=gnu11 -D_GNU_SOURCE -I$PIPELINE_SRC/client -I$PIPELINE_SRC/common \
--I$PIPELINE_SRC/common/noise -I$PIPELINE_SRC/gen/c"
+cflags="-std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -I$PIPELINE_SRC/include"
 if ldd "$PIPELINE_BIN" 2>/dev/null | grep -q libasan; then
     cflags="$cflags -fsanitize=address,undefined"
 fi
 # shellcheck disable=SC2086
-if ! cc $cflags -o "$HARNESS" "$TESTROOT/harness.c" \
-    "$BUILD/libpipeline_client.a" "$BUILD/libpipeline_common.a" \
-    "$BUILD/libpipeline_proto.a" \
-    $(pkg-config --libs libsodium libprotobuf-c libconfig) -lpthread 2>"$TESTROOT/cc.err"; then
+if ! cc $cflags -o "$HARNESS" "$TESTROOT/harness.c" -L"$BUILD" \
+    -lpipeline-client -Wl,-rpath,"$BUILD" 2>"$TESTROOT/cc.err"; then
     cat "$TESTROOT/cc.err" >&2
     fail "the library harness does not build"
     finish
 fi
+check "the harness runs on the shared library" \
+    grep -q "libpipeline-client.so.1 => $BUILD/" <(ldd "$HARNESS")
 
 for transport in unix tcp; do
     start_server "$transport"

@@ -132,17 +132,17 @@ static void cleanup(void)
 
 static pl_client *connect_client(void)
 {
-    pl_client_opts o;
-    memset(&o, 0, sizeof o);
+    pl_client_opts *o = pl_client_opts_new();
+    ck_assert_ptr_nonnull(o);
     pl_error err;
     char text[PATH_MAX + 10];
     snprintf(text, sizeof text, "unix:%s", at("s.sock"));
-    ck_assert_int_eq(pl_address_parse(text, &o.address, &err), 0);
-    pl_key_generate(&o.key);
-    o.connect_timeout_ms = 5000;
-    o.io_timeout_ms = 5000;
+    ck_assert_int_eq(pl_client_opts_set_address(o, text, &err), 0);
+    pl_client_opts_set_connect_timeout(o, 5000);
+    pl_client_opts_set_io_timeout(o, 5000);
     pl_client *c = NULL;
-    ck_assert_msg(pl_client_connect(&c, &o, &err) == 0, "%s", err.msg);
+    ck_assert_msg(pl_client_connect(&c, o, &err) == 0, "%s", err.msg);
+    pl_client_opts_free(o);
     return c;
 }
 
@@ -693,14 +693,14 @@ static void hostile_getdir(const char *bad)
     ck_assert_int_ge(fk.lfd, 0);
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, fake_server, &fk), 0);
-    pl_client_opts o;
-    memset(&o, 0, sizeof o);
-    o.address = a;
-    pl_key_generate(&o.key);
-    o.connect_timeout_ms = 5000;
-    o.io_timeout_ms = 5000;
+    pl_client_opts *o = pl_client_opts_new();
+    ck_assert_ptr_nonnull(o);
+    ck_assert_int_eq(pl_client_opts_set_address(o, text, &err), 0);
+    pl_client_opts_set_connect_timeout(o, 5000);
+    pl_client_opts_set_io_timeout(o, 5000);
     pl_client *c = NULL;
-    ck_assert_int_eq(pl_client_connect(&c, &o, &err), 0);
+    ck_assert_int_eq(pl_client_connect(&c, o, &err), 0);
+    pl_client_opts_free(o);
     make_dir("local");
     ck_assert_int_eq(symlink(at("outside"), at("local/link")), 0);
     pl_transfer_result r;
