@@ -27,10 +27,10 @@ static int check_server_key(const uint8_t key[32], void *arg, pl_error *err)
         pl_key_to_base64(key, got);
         return pl_fail(err, PL_ERR_AUTH,
                        "server key mismatch for %s: expected %s, received %s",
-                       o->address.text, want, got);
+                       o->addr.text, want, got);
     }
     if (o->known_servers)
-        return pl_known_servers_check(o->known_servers, o->address.text, key,
+        return pl_known_servers_check(o->known_servers, o->addr.text, key,
                                       &kc->recorded, err);
     return 0;
 }
@@ -45,10 +45,10 @@ int pl_client_connect(pl_client **out, const pl_client_opts *o, pl_error *err)
                        "tcp:HOST:PORT or unix:PATH)");
     if (sodium_init() < 0)
         return pl_fail(err, PL_ERR_INTERNAL, "cannot initialise libsodium");
-    pl_keypair kp = o->key;
+    pl_keypair kp = o->keys;
     if (!o->has_key)
         pl_key_generate(&kp);
-    int fd = pl_transport_connect(&o->address, o->connect_timeout_ms, err);
+    int fd = pl_transport_connect(&o->addr, o->connect_timeout_ms, err);
     if (fd < 0) {
         sodium_memzero(&kp, sizeof kp);
         return -1;
@@ -61,7 +61,7 @@ int pl_client_connect(pl_client **out, const pl_client_opts *o, pl_error *err)
     }
     /* The handshake must not hang on a silent server. */
     pl_channel_init(&c->ch, fd, o->connect_timeout_ms);
-    snprintf(c->ch.peer, sizeof c->ch.peer, "%s", o->address.text);
+    snprintf(c->ch.peer, sizeof c->ch.peer, "%s", o->addr.text);
     key_check kc = {.o = o};
     Pipeline__V1__Hello *hello = NULL;
     int hrc = pl_handshake_client(&c->ch, kp.priv, check_server_key, &kc,
@@ -73,7 +73,7 @@ int pl_client_connect(pl_client **out, const pl_client_opts *o, pl_error *err)
             snprintf(why, sizeof why, "%s", err->msg);
             pl_fail(err, PL_ERR_HANDSHAKE,
                     "%s: no pipeline handshake from the server (%s)",
-                    o->address.text, why);
+                    o->addr.text, why);
         }
         pl_client_close(c);
         return -1;

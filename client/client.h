@@ -15,11 +15,13 @@
 
 #include <stdint.h>
 
+/* Fields are named unlike the old public struct's (address, key) so code
+ * still filling that struct by hand fails to compile: use the setters. */
 struct pl_client_opts {
     int has_address;
-    pl_address address;
+    pl_address addr;
     int has_key; /* without one, each connection makes a fresh key */
-    pl_keypair key;
+    pl_keypair keys;
     int has_pin;
     uint8_t pin[32];     /* the server key to expect, when has_pin */
     char *known_servers; /* used when no pin; NULL: trust any key */

@@ -36,15 +36,15 @@ int pl_client_opts_set_address(pl_client_opts *o, const char *addr,
     pl_address a;
     if (pl_address_parse(addr, &a, err))
         return -1;
-    o->address = a;
+    o->addr = a;
     o->has_address = 1;
     return 0;
 }
 
 int pl_client_opts_set_key(pl_client_opts *o, const uint8_t priv[32])
 {
-    memcpy(o->key.priv, priv, 32);
-    pl_key_public(o->key.priv, o->key.pub);
+    memcpy(o->keys.priv, priv, 32);
+    pl_key_public(o->keys.priv, o->keys.pub);
     o->has_key = 1;
     return 0;
 }
@@ -66,7 +66,7 @@ int pl_client_opts_set_key_file(pl_client_opts *o, const char *path, int create,
     pl_keypair kp;
     if (pl_key_load(path, create, &kp, err))
         return -1;
-    o->key = kp;
+    o->keys = kp;
     o->has_key = 1;
     sodium_memzero(&kp, sizeof kp);
     return 0;

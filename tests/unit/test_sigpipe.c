@@ -73,17 +73,17 @@ static void stop_server(void)
 
 static pl_client *connect_client(void)
 {
-    pl_client_opts o;
-    memset(&o, 0, sizeof o);
+    pl_client_opts *o = pl_client_opts_new();
+    ck_assert_ptr_nonnull(o);
     pl_error err;
     char text[PATH_MAX + 10];
     snprintf(text, sizeof text, "unix:%s", sock);
-    ck_assert_int_eq(pl_address_parse(text, &o.address, &err), 0);
-    pl_key_generate(&o.key);
-    o.connect_timeout_ms = 10000;
-    o.io_timeout_ms = 30000;
+    ck_assert_int_eq(pl_client_opts_set_address(o, text, &err), 0);
+    pl_client_opts_set_connect_timeout(o, 10000);
+    pl_client_opts_set_io_timeout(o, 30000);
     pl_client *c = NULL;
-    ck_assert_msg(pl_client_connect(&c, &o, &err) == 0, "%s", err.msg);
+    ck_assert_msg(pl_client_connect(&c, o, &err) == 0, "%s", err.msg);
+    pl_client_opts_free(o);
     return c;
 }
 
