@@ -100,6 +100,7 @@ int recv_dir_main(cli_global *g, int argc, char **argv);
 int keygen_main(cli_global *g, int argc, char **argv);
 int pubkey_main(cli_global *g, int argc, char **argv);
 int ping_main(cli_global *g, int argc, char **argv);
+int attest_main(cli_global *g, int argc, char **argv);
 void cats_george(void);
 void cats_pascal(void);
 

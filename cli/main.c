@@ -23,6 +23,7 @@ static const struct {
     {"send-dir", send_dir_main, "copy a directory tree into the enclave"},
     {"recv-dir", recv_dir_main, "copy a directory tree out of the enclave"},
     {"ping", ping_main, "check the server: version, key and round trip"},
+    {"attest", attest_main, "verify an enclave's attestation document"},
     {"keygen", keygen_main, "generate a private key"},
     {"pubkey", pubkey_main, "print a public key"},
 };
