@@ -20,7 +20,10 @@
 
 enum { OPT_DOCUMENT = OPT_SUB_BASE, OPT_AT, OPT_JSON };
 
-void cli_attest_init(cli_attest *a) { memset(a, 0, sizeof *a); }
+void cli_attest_init(cli_attest *a)
+{
+    memset(a, 0, sizeof *a);
+}
 
 int cli_attest_option(cli_attest *a, const char *sub, int opt, const char *arg)
 {
@@ -94,8 +97,8 @@ static int read_document_file(const char *path, uint8_t **buf, size_t *len)
     if (n > DOC_FILE_MAX) {
         free(b);
         cli_error("attest",
-                  "%s: larger than %d bytes: not an attestation document",
-                  path, DOC_FILE_MAX);
+                  "%s: larger than %d bytes: not an attestation document", path,
+                  DOC_FILE_MAX);
         return -1;
     }
     *buf = b;

@@ -45,8 +45,7 @@ enum {
 void cli_attest_init(cli_attest *a);
 /* Handles an attestation option: 1 when it was one, 0 when not, -1 on a
  * bad value (message printed). */
-int cli_attest_option(cli_attest *a, const char *sub, int opt,
-                      const char *arg);
+int cli_attest_option(cli_attest *a, const char *sub, int opt, const char *arg);
 /* Loads the root file when one was named; -1 (message printed) on error. */
 int cli_attest_finish(cli_attest *a, const char *sub);
 void cli_attest_free(cli_attest *a);

@@ -35,8 +35,7 @@ void pl_attest_utc(int64_t t, char out[32])
 {
     time_t tt = (time_t)t;
     struct tm tm;
-    if (!gmtime_r(&tt, &tm) ||
-        !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+    if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
         snprintf(out, 32, "@%lld", (long long)t);
 }
 
@@ -135,8 +134,8 @@ static int verify(const uint8_t *doc, size_t len, const pl_attest_expect *exp,
                   pl_error *err)
 {
     int64_t now_s = exp->now_s ? exp->now_s : (int64_t)time(NULL);
-    int64_t max_age = exp->max_age_s ? exp->max_age_s
-                                     : PL_ATTEST_DEFAULT_MAX_AGE_S;
+    int64_t max_age =
+        exp->max_age_s ? exp->max_age_s : PL_ATTEST_DEFAULT_MAX_AGE_S;
     if (max_age < 0)
         return pl_fail(err, PL_ERR_USAGE,
                        "attestation: max age must not be negative");
@@ -157,8 +156,7 @@ static int verify(const uint8_t *doc, size_t len, const pl_attest_expect *exp,
         pl_attest_payload_decode(&d, info, err))
         goto out;
     int64_t ts = (int64_t)(info->timestamp_ms / 1000);
-    if (pl_attest_chain_verify(&d, root, root_len, ts, now_s, &leaf_key,
-                               err) ||
+    if (pl_attest_chain_verify(&d, root, root_len, ts, now_s, &leaf_key, err) ||
         pl_attest_sig_verify(&d, leaf_key, err) ||
         check_freshness(info, now_s, max_age, err))
         goto out;
@@ -240,8 +238,8 @@ int pl_attest_parse_pcr(const char *arg, pl_attest_expect *exp, pl_error *err)
         int hi = hexval((unsigned char)hex[2 * i]);
         int lo = hexval((unsigned char)hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
-            return pl_fail(err, PL_ERR_USAGE,
-                           "PCR%d value is not hexadecimal", idx);
+            return pl_fail(err, PL_ERR_USAGE, "PCR%d value is not hexadecimal",
+                           idx);
         v[i] = (uint8_t)(hi << 4 | lo);
     }
     memcpy(exp->pcr[idx], v, sizeof v);

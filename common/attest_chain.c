@@ -108,8 +108,7 @@ static int chain_error(X509_STORE_CTX *ctx, X509 *root, int64_t at_s,
 
 /* Every certificate of the verified chain must also be unexpired now: a
  * document outliving its certificates is refused even within max_age. */
-static int check_unexpired(STACK_OF(X509) * chain, int64_t now_s,
-                           pl_error *err)
+static int check_unexpired(STACK_OF(X509) * chain, int64_t now_s, pl_error *err)
 {
     time_t now = (time_t)now_s;
     for (int i = 0; i < sk_X509_num(chain); i++) {

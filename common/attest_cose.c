@@ -61,19 +61,46 @@ static void scan_container(scan *s, uint64_t count)
     s->remaining[s->depth++] = count;
 }
 
-static void on_scalar(void *ctx) { scan_item(ctx); }
-static void on_u8(void *ctx, uint8_t v) { (void)v, scan_item(ctx); }
-static void on_u16(void *ctx, uint16_t v) { (void)v, scan_item(ctx); }
-static void on_u32(void *ctx, uint32_t v) { (void)v, scan_item(ctx); }
-static void on_u64(void *ctx, uint64_t v) { (void)v, scan_item(ctx); }
-static void on_f(void *ctx, float v) { (void)v, scan_item(ctx); }
-static void on_d(void *ctx, double v) { (void)v, scan_item(ctx); }
-static void on_b(void *ctx, bool v) { (void)v, scan_item(ctx); }
+static void on_scalar(void *ctx)
+{
+    scan_item(ctx);
+}
+static void on_u8(void *ctx, uint8_t v)
+{
+    (void)v, scan_item(ctx);
+}
+static void on_u16(void *ctx, uint16_t v)
+{
+    (void)v, scan_item(ctx);
+}
+static void on_u32(void *ctx, uint32_t v)
+{
+    (void)v, scan_item(ctx);
+}
+static void on_u64(void *ctx, uint64_t v)
+{
+    (void)v, scan_item(ctx);
+}
+static void on_f(void *ctx, float v)
+{
+    (void)v, scan_item(ctx);
+}
+static void on_d(void *ctx, double v)
+{
+    (void)v, scan_item(ctx);
+}
+static void on_b(void *ctx, bool v)
+{
+    (void)v, scan_item(ctx);
+}
 static void on_str(void *ctx, cbor_data p, size_t n)
 {
     (void)p, (void)n, scan_item(ctx);
 }
-static void on_array(void *ctx, size_t n) { scan_container(ctx, n); }
+static void on_array(void *ctx, size_t n)
+{
+    scan_container(ctx, n);
+}
 static void on_map(void *ctx, size_t n)
 {
     scan *s = ctx;
@@ -135,11 +162,11 @@ int pl_attest_cbor_load(const uint8_t *buf, size_t len, const char *what,
         s.left = len - pos;
         struct cbor_decoder_result r =
             cbor_stream_decode(buf + pos, len - pos, &scan_callbacks, &s);
-        if (r.status == CBOR_DECODER_NEDATA || r.read == 0)
+        if (r.status == CBOR_DECODER_NEDATA)
             return pl_fail(err, PL_ERR_AUTH,
                            "attestation: %s: truncated CBOR (%zu bytes)", what,
                            len);
-        if (r.status != CBOR_DECODER_FINISHED)
+        if (r.status != CBOR_DECODER_FINISHED || r.read == 0)
             return pl_fail(err, PL_ERR_AUTH,
                            "attestation: %s: malformed CBOR at byte %zu", what,
                            pos);
@@ -239,9 +266,17 @@ int pl_attest_cose_decode(const uint8_t *doc, size_t len, pl_attest_doc *d,
                        "attestation: document is %zu bytes, more than the "
                        "%d allowed",
                        len, PL_ATTEST_MAX_DOC);
-    if (pl_attest_cbor_load(doc, len, "document", &d->outer, err))
+    /* libcbor 0.8 refuses tags 6..20 in their one-byte form as
+     * "unassigned", and COSE's tag 18 is 0xd2 in that form: take that one
+     * byte off here. Every other form of every tag goes to libcbor. */
+    int short_tag = doc[0] == 0xc0 + COSE_SIGN1_TAG;
+    if (pl_attest_cbor_load(doc + short_tag, len - (size_t)short_tag,
+                            "document", &d->outer, err))
         return -1;
     cbor_item_t *arr = d->outer;
+    if (short_tag && cbor_isa_tag(arr))
+        return pl_fail(err, PL_ERR_AUTH,
+                       "attestation: COSE_Sign1: a tag inside tag 18");
     if (cbor_isa_tag(arr)) {
         if (cbor_tag_value(arr) != COSE_SIGN1_TAG)
             return pl_fail(err, PL_ERR_AUTH,
@@ -285,10 +320,11 @@ int pl_attest_cose_decode(const uint8_t *doc, size_t len, pl_attest_doc *d,
                        "attestation: COSE_Sign1: signature is not a byte "
                        "string");
     if (d->signature.n != PL_ATTEST_SIG_LEN)
-        return pl_fail(err, PL_ERR_AUTH,
-                       "attestation: signature: expected %d bytes (ES384 r||s), "
-                       "document has %zu",
-                       PL_ATTEST_SIG_LEN, d->signature.n);
+        return pl_fail(
+            err, PL_ERR_AUTH,
+            "attestation: signature: expected %d bytes (ES384 r||s), "
+            "document has %zu",
+            PL_ATTEST_SIG_LEN, d->signature.n);
     return check_protected(&d->protected_hdr, err);
 }
 

@@ -67,8 +67,7 @@ int pl_attest_chain_verify(const pl_attest_doc *d, const uint8_t *root_der,
                            EVP_PKEY **leaf_key, pl_error *err);
 
 /* Verifies the ES384 signature of d with key. */
-int pl_attest_sig_verify(const pl_attest_doc *d, EVP_PKEY *key,
-                         pl_error *err);
+int pl_attest_sig_verify(const pl_attest_doc *d, EVP_PKEY *key, pl_error *err);
 
 void pl_attest_doc_free(pl_attest_doc *d);
 

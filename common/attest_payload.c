@@ -23,8 +23,8 @@ enum field {
 };
 
 static const char *const field_names[F__COUNT] = {
-    "module_id",   "digest",   "timestamp",  "pcrs",  "certificate",
-    "cabundle",    "public_key", "user_data", "nonce",
+    "module_id", "digest",     "timestamp", "pcrs",  "certificate",
+    "cabundle",  "public_key", "user_data", "nonce",
 };
 
 static int bad_type(pl_error *err, const char *field, const char *want)
@@ -228,8 +228,7 @@ int pl_attest_payload_decode(pl_attest_doc *d, pl_attest_info *info,
     struct cbor_pair *pr = cbor_map_handle(m);
     unsigned seen = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!cbor_isa_string(pr[i].key) ||
-            !cbor_string_is_definite(pr[i].key))
+        if (!cbor_isa_string(pr[i].key) || !cbor_string_is_definite(pr[i].key))
             return pl_fail(err, PL_ERR_AUTH,
                            "attestation: payload: a key is not a text string");
         const uint8_t *k = cbor_string_handle(pr[i].key);
