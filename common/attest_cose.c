@@ -118,6 +118,8 @@ static void on_tag(void *ctx, uint64_t v)
     (void)v;
     if (s->tagged)
         s->bad = "a tag of a tag";
+    else if (s->depth > 0) /* only COSE's own tag, outside everything */
+        s->bad = "a tag inside the document";
     s->tagged = 1;
 }
 static void on_indefinite(void *ctx)
@@ -269,6 +271,11 @@ int pl_attest_cose_decode(const uint8_t *doc, size_t len, pl_attest_doc *d,
     /* libcbor 0.8 refuses tags 6..20 in their one-byte form as
      * "unassigned", and COSE's tag 18 is 0xd2 in that form: take that one
      * byte off here. Every other form of every tag goes to libcbor. */
+    if (doc[0] >= 0xc0 && doc[0] <= 0xd7 && doc[0] != 0xc0 + COSE_SIGN1_TAG)
+        return pl_fail(err, PL_ERR_AUTH,
+                       "attestation: COSE_Sign1: expected tag 18 or no tag, "
+                       "document has tag %d",
+                       doc[0] - 0xc0);
     int short_tag = doc[0] == 0xc0 + COSE_SIGN1_TAG;
     if (pl_attest_cbor_load(doc + short_tag, len - (size_t)short_tag,
                             "document", &d->outer, err))

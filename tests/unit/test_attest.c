@@ -23,9 +23,10 @@
 /* Facts of the real document (tests/vectors/nitro/SOURCE.md). */
 #define REAL_TS_MS 1726534079695ULL
 #define REAL_AT 1726534080
-static const char real_pcr3_hex[] = "671ca1e328f75015b2aeee60639cc5252bc835d8bb6"
-                                    "90444d1f8e2bf4260f73dc1b71e07a14a770c7d0bec"
-                                    "ac6eb3b53f";
+static const char real_pcr3_hex[] =
+    "671ca1e328f75015b2aeee60639cc5252bc835d8bb6"
+    "90444d1f8e2bf4260f73dc1b71e07a14a770c7d0bec"
+    "ac6eb3b53f";
 
 static uint8_t *real_doc;
 static size_t real_len;
@@ -42,17 +43,15 @@ static void load_real(void)
     size_t n = fread(text, 1, sizeof text - 1, f);
     fclose(f);
     real_doc = malloc(n);
-    ck_assert_int_eq(sodium_base642bin(real_doc, n, text, n, " \r\n",
-                                       &real_len, NULL,
-                                       sodium_base64_VARIANT_ORIGINAL),
+    ck_assert_int_eq(sodium_base642bin(real_doc, n, text, n, " \r\n", &real_len,
+                                       NULL, sodium_base64_VARIANT_ORIGINAL),
                      0);
     ck_assert_uint_eq(real_len, 4550);
 }
 
 static void hex2bin(const char *hex, uint8_t *out, size_t n)
 {
-    ck_assert_int_eq(sodium_hex2bin(out, n, hex, strlen(hex), NULL, NULL,
-                                    NULL),
+    ck_assert_int_eq(sodium_hex2bin(out, n, hex, strlen(hex), NULL, NULL, NULL),
                      0);
 }
 
@@ -242,8 +241,8 @@ START_TEST(parse_pcr_forms)
     ck_assert_uint_eq(e.pcr_mask, 1u << 31);
     ck_assert_uint_eq(e.pcr[31][0], 0x01);
     ck_assert_uint_eq(e.pcr[31][10], 0xef);
-    const char *bad[] = {"", "=", "3", "32=00", "-1=00", "x=00", "3=abc",
-                         "100=00", "3=zz"};
+    const char *bad[] = {"",     "=",     "3",      "32=00", "-1=00",
+                         "x=00", "3=abc", "100=00", "3=zz"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ck_assert_int_eq(pl_attest_parse_pcr(bad[i], &e, &err), -1);
         ck_assert_int_eq(err.code, PL_ERR_USAGE);
@@ -285,12 +284,12 @@ static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer,
     X509_set_pubkey(x, key);
     X509V3_CTX ctx;
     X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
-    X509_EXTENSION *bc = X509V3_EXT_conf_nid(
-        NULL, &ctx, NID_basic_constraints,
-        ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
-    X509_EXTENSION *ku = X509V3_EXT_conf_nid(
-        NULL, &ctx, NID_key_usage,
-        ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature");
+    X509_EXTENSION *bc =
+        X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints,
+                            ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+    X509_EXTENSION *ku = X509V3_EXT_conf_nid(NULL, &ctx, NID_key_usage,
+                                             ca ? "critical,keyCertSign,cRLSign"
+                                                : "critical,digitalSignature");
     ck_assert_ptr_nonnull(bc);
     ck_assert_ptr_nonnull(ku);
     X509_add_ext(x, bc, -1);
@@ -323,10 +322,10 @@ static void forge_init(forge *f, const char *curve_leaf)
     time_t t = FORGE_TS;
     f->root = make_cert("test root", f->root_key, NULL, f->root_key, 1,
                         t - 86400, t + 86400 * 365);
-    f->mid = make_cert("test intermediate", f->mid_key, f->root, f->root_key,
-                       1, t - 86400, t + 86400);
-    f->leaf = make_cert("test leaf", f->leaf_key, f->mid, f->mid_key, 0,
-                        t - 60, t + 3 * 3600);
+    f->mid = make_cert("test intermediate", f->mid_key, f->root, f->root_key, 1,
+                       t - 86400, t + 86400);
+    f->leaf = make_cert("test leaf", f->leaf_key, f->mid, f->mid_key, 0, t - 60,
+                        t + 3 * 3600);
     f->root_len = der(f->root, f->root_der);
     f->mid_len = der(f->mid, f->mid_der);
     f->leaf_len = der(f->leaf, f->leaf_der);
@@ -392,9 +391,9 @@ static size_t forge_doc(const forge *f, const doc_opts *o, uint8_t **out)
     ck_assert(cbor_array_push(bundle, cbor_move(cbor_build_bytestring(
                                           f->root_der, (size_t)f->root_len))));
     for (int i = 1; i < copies; i++)
-        ck_assert(cbor_array_push(bundle,
-                                  cbor_move(cbor_build_bytestring(
-                                      f->mid_der, (size_t)f->mid_len))));
+        ck_assert(cbor_array_push(
+            bundle,
+            cbor_move(cbor_build_bytestring(f->mid_der, (size_t)f->mid_len))));
     pair_str(pl, "cabundle", bundle);
     if (o->no_public_key)
         pair_str(pl, "public_key", cbor_new_null());
@@ -405,8 +404,8 @@ static size_t forge_doc(const forge *f, const doc_opts *o, uint8_t **out)
     if (o->extra_field)
         pair_str(pl, "extra", cbor_build_uint8(1));
     unsigned char *payload;
-    size_t payload_cap, payload_len = cbor_serialize_alloc(pl, &payload,
-                                                           &payload_cap);
+    size_t payload_cap,
+        payload_len = cbor_serialize_alloc(pl, &payload, &payload_cap);
     ck_assert_uint_gt(payload_len, 0);
     cbor_decref(&pl);
 
@@ -425,18 +424,18 @@ static size_t forge_doc(const forge *f, const doc_opts *o, uint8_t **out)
     cbor_item_t *ss = cbor_new_definite_array(4);
     static const uint8_t nothing[1];
     ck_assert(cbor_array_push(ss, cbor_move(cbor_build_string("Signature1"))));
-    ck_assert(cbor_array_push(ss, cbor_move(cbor_build_bytestring(prot,
-                                                                  prot_len))));
-    ck_assert(cbor_array_push(ss, cbor_move(cbor_build_bytestring(nothing, 0))));
+    ck_assert(
+        cbor_array_push(ss, cbor_move(cbor_build_bytestring(prot, prot_len))));
+    ck_assert(
+        cbor_array_push(ss, cbor_move(cbor_build_bytestring(nothing, 0))));
     ck_assert(cbor_array_push(
         ss, cbor_move(cbor_build_bytestring(payload, payload_len))));
     unsigned char *tbs;
     size_t tbs_cap, tbs_len = cbor_serialize_alloc(ss, &tbs, &tbs_cap);
     cbor_decref(&ss);
     EVP_MD_CTX *md = EVP_MD_CTX_new();
-    ck_assert_int_eq(EVP_DigestSignInit(md, NULL, EVP_sha384(), NULL,
-                                        f->leaf_key),
-                     1);
+    ck_assert_int_eq(
+        EVP_DigestSignInit(md, NULL, EVP_sha384(), NULL, f->leaf_key), 1);
     unsigned char sig_der[256];
     size_t sig_der_len = sizeof sig_der;
     ck_assert_int_eq(EVP_DigestSign(md, sig_der, &sig_der_len, tbs, tbs_len),
@@ -452,13 +451,13 @@ static size_t forge_doc(const forge *f, const doc_opts *o, uint8_t **out)
     ECDSA_SIG_free(es);
 
     cbor_item_t *cose = cbor_new_definite_array(4);
-    ck_assert(cbor_array_push(cose, cbor_move(cbor_build_bytestring(
-                                        prot, prot_len))));
+    ck_assert(cbor_array_push(
+        cose, cbor_move(cbor_build_bytestring(prot, prot_len))));
     cbor_item_t *unprot = cbor_new_definite_map(1);
     if (o->unprotected_entry) {
-        struct cbor_pair up = {.key = cbor_move(cbor_build_uint8(4)),
-                               .value = cbor_move(cbor_build_bytestring(
-                                   (const uint8_t *)"k", 1))};
+        struct cbor_pair up = {
+            .key = cbor_move(cbor_build_uint8(4)),
+            .value = cbor_move(cbor_build_bytestring((const uint8_t *)"k", 1))};
         ck_assert(cbor_map_add(unprot, up));
     }
     ck_assert(cbor_array_push(cose, cbor_move(unprot)));
@@ -522,8 +521,9 @@ START_TEST(forged_valid_with_its_root_only)
     uint8_t other_key[32];
     memcpy(other_key, server_key, 32);
     other_key[0] ^= 1;
-    expect_refused(doc, len, &e, other_key, "public key", "expected the "
-                                                           "server's key");
+    expect_refused(doc, len, &e, other_key, "public key",
+                   "expected the "
+                   "server's key");
     /* Nonce, when the caller set one. */
     e.nonce = (const uint8_t *)"n0nce";
     e.nonce_len = 5;
@@ -621,6 +621,10 @@ START_TEST(hostile_cbor_refused)
     expect_refused(tags, sizeof tags, &e, NULL, "tag of a tag", NULL);
     static const uint8_t tag18s[] = {0xd2, 0xd2, 0x80};
     expect_refused(tag18s, sizeof tag18s, &e, NULL, "malformed", NULL);
+    static const uint8_t innertag[] = {0x84, 0xc1, 0x40, 0xa0, 0x40, 0x40};
+    expect_refused(innertag, sizeof innertag, &e, NULL, "a tag inside", NULL);
+    static const uint8_t tag7[] = {0xc7, 0x80};
+    expect_refused(tag7, sizeof tag7, &e, NULL, "document has tag 7", NULL);
     static const uint8_t notarray[] = {0xa0};
     expect_refused(notarray, sizeof notarray, &e, NULL, "array of 4", NULL);
     static const uint8_t wrongtag[] = {0xd8, 0x62, 0x80};
