@@ -128,9 +128,43 @@ static int send_regular(pl_dir_send *ds, int dfd, const char *base,
 static int walk(pl_dir_send *ds, int dfd, size_t nlen, int depth,
                 pl_error *err);
 
-static int send_one(pl_dir_send *ds, int dfd, const char *base, size_t nlen,
-                    int depth, pl_error *err)
+/* Reopens the directory named ds->name[0..nlen) beneath the top after its
+ * descriptor was given up for a deep subtree, and goes back to pos. It
+ * must still be the same directory (self). */
+static DIR *reopen_level(pl_dir_send *ds, size_t nlen, const struct stat *self,
+                         long pos, pl_error *err)
 {
+    char keep = ds->name[nlen];
+    ds->name[nlen] = '\0';
+    int fd = pl_open_beneath(ds->top, ds->name, O_RDONLY | O_DIRECTORY, 0, 1);
+    struct stat now;
+    int e = fd < 0 ? errno : fstat(fd, &now) ? errno : 0;
+    if (!e && (now.st_dev != self->st_dev || now.st_ino != self->st_ino))
+        e = ESTALE;
+    DIR *d = e ? NULL : fdopendir(fd);
+    if (!d && !e)
+        e = errno;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        unreadable(
+            ds, e,
+            e == ESTALE ? "directory replaced during the transfer" : NULL, err);
+        ds->name[nlen] = keep;
+        return NULL;
+    }
+    seekdir(d, pos);
+    ds->name[nlen] = keep;
+    return d;
+}
+
+/* One entry of the directory *dp (whose name is ds->name[0..pnlen)); the
+ * entry's own name is ds->name[0..nlen). */
+static int send_one(pl_dir_send *ds, DIR **dp, const struct stat *self,
+                    const char *base, size_t pnlen, size_t nlen, int depth,
+                    pl_error *err)
+{
+    int dfd = dirfd(*dp);
     struct stat st;
     if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW))
         return errno == ENOENT ? 0 : unreadable(ds, errno, NULL, err);
@@ -159,7 +193,19 @@ static int send_one(pl_dir_send *ds, int dfd, const char *base, size_t nlen,
             close(sub);
             return -1;
         }
-        return walk(ds, sub, nlen, depth + 1, err);
+        /* Below PL_DIR_OPEN_LEVELS a level gives up its descriptor while
+         * its subtree is walked, so a deep tree (or a peer that stops
+         * reading in one) holds a bounded number of descriptors. */
+        if (depth + 1 < PL_DIR_OPEN_LEVELS)
+            return walk(ds, sub, nlen, depth + 1, err);
+        long pos = telldir(*dp);
+        closedir(*dp);
+        *dp = NULL;
+        int rc = walk(ds, sub, nlen, depth + 1, err);
+        if (rc)
+            return rc;
+        *dp = reopen_level(ds, pnlen, self, pos, err);
+        return *dp ? 0 : -1;
     }
     /* FIFOs, sockets, devices: announced so the receiver can warn. */
     ds->skipped++;
@@ -179,6 +225,12 @@ static int send_one(pl_dir_send *ds, int dfd, const char *base, size_t nlen,
  * whose name is ds->name[0..nlen). */
 static int walk(pl_dir_send *ds, int dfd, size_t nlen, int depth, pl_error *err)
 {
+    struct stat self;
+    if (fstat(dfd, &self)) {
+        int e = errno;
+        close(dfd);
+        return unreadable(ds, e, NULL, err);
+    }
     DIR *d = fdopendir(dfd);
     if (!d) {
         int e = errno;
@@ -211,9 +263,9 @@ static int walk(pl_dir_send *ds, int dfd, size_t nlen, int depth, pl_error *err)
         if (nlen)
             ds->name[nlen] = '/';
         memcpy(ds->name + (nlen ? nlen + 1 : 0), base, blen + 1);
-        rc = send_one(ds, dirfd(d), base, sub, depth, err);
+        rc = send_one(ds, &d, &self, base, nlen, sub, depth, err);
         ds->name[nlen] = '\0';
-        if (rc)
+        if (rc || !d)
             break;
         if (ds->st->watch_peer && ++ds->st->chunks >= WATCH_EVERY) {
             ds->st->chunks = 0;
@@ -223,7 +275,8 @@ static int walk(pl_dir_send *ds, int dfd, size_t nlen, int depth, pl_error *err)
             }
         }
     }
-    closedir(d);
+    if (d)
+        closedir(d);
     return rc;
 }
 
@@ -234,6 +287,7 @@ int pl_dir_send_tree(pl_dir_send *ds, int dirfd, pl_error *err)
         return pl_fail(err, PL_ERR_NOMEM, "out of memory");
     int rc;
     int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ds->top = dirfd;
     if (fd < 0)
         rc = pl_fail_io(err, errno, ds->label);
     else
@@ -318,7 +372,13 @@ static int recv_dir(pl_dir_recv *dr, int pfd, const char *base, uint32_t mode,
     if (created) {
         mode = mode ? mode & 0777 : 0755;
         if ((mode & 0700) != 0700) {
-            if (delay_mode(dr, mode))
+            if (dr->ndelayed >= PL_DIR_MAX_DELAYED)
+                rc = pl_fail_status(
+                    err, PIPELINE__V1__CODE__CODE_RESOURCE_EXHAUSTED,
+                    "%s: more than %d directories without write permission "
+                    "in one transfer",
+                    recv_show(dr), PL_DIR_MAX_DELAYED);
+            else if (delay_mode(dr, mode))
                 rc = pl_fail(err, PL_ERR_NOMEM, "out of memory");
         } else if (fchmod(fd, mode)) {
             rc = pl_fail_io(err, errno, recv_show(dr));

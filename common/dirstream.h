@@ -22,8 +22,15 @@
 
 #include <stdint.h>
 
-/* Deeper trees are refused: each level holds a directory descriptor. */
+/* Deeper trees are refused. */
 #define PL_DIR_MAX_DEPTH 256
+/* A sender keeps at most this many directory levels open at once (one
+ * descriptor and one readdir buffer each); deeper levels are closed while
+ * their subtree is sent and reopened by name beneath the top after. */
+#define PL_DIR_OPEN_LEVELS 8
+/* Directories whose mode lacks u+wx get it only at the end of a transfer;
+ * a receiver remembers at most this many (each name costs memory). */
+#define PL_DIR_MAX_DELAYED 4096
 
 typedef struct pl_dir_send {
     pl_stream *st;
@@ -39,6 +46,7 @@ typedef struct pl_dir_send {
     uint64_t entries, files, bytes, skipped, errors;
     /* Working buffers (heap: the walk recurses on a small stack). */
     char *name, *link, *show;
+    int top; /* the caller's dirfd, to reopen deep levels beneath it */
 } pl_dir_send;
 
 /* Sends the entries beneath dirfd (which stays the caller's) and the

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define FILE_STREAM PIPELINE__V1__STREAM_ID__STREAM_FILE
@@ -65,13 +67,66 @@ int pl_stream_send_end(pl_stream *st, int stream, uint64_t total,
     return 0;
 }
 
-/* Fills buf up to cap bytes: pipes and terminals return short reads, and
- * every frame should carry a full chunk. *eof when the source ended. */
-static ssize_t fill(int fd, uint8_t *buf, size_t cap, int *eof)
+/* Waits until the source fd has bytes, watching the peer too: a source
+ * that stays silent (a pipe, a terminal, a blocking /proc file) must not
+ * keep us from noticing that the peer left or spoke. 0 when fd is ready;
+ * PL_STREAM_PEER when the peer has something (watch_peer); else -1 with
+ * err set. */
+static int wait_source(pl_stream *st, int fd, const char *label, pl_error *err)
 {
+    int ms = st->source_timeout_ms > 0 ? st->source_timeout_ms : -1;
+    for (;;) {
+        struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+                              {.fd = st->ch->fd, .events = POLLIN}};
+        int rc = poll(p, 2, ms);
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc < 0)
+            return pl_fail_errno(err, PL_ERR_IO, errno, "poll");
+        if (rc == 0)
+            return pl_fail_status(err,
+                                  PIPELINE__V1__CODE__CODE_DEADLINE_EXCEEDED,
+                                  "%s: no data for %d s", label, ms / 1000);
+        if (p[1].revents) {
+            if (st->watch_peer)
+                return PL_STREAM_PEER;
+            char c;
+            ssize_t r = recv(st->ch->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+            if (r > 0)
+                return pl_fail(err, PL_ERR_PROTOCOL,
+                               "peer sent a frame in the middle of a file "
+                               "stream");
+            return pl_fail(err, PL_ERR_CLOSED,
+                           "connection closed by peer while waiting for %s",
+                           label);
+        }
+        if (p[0].revents)
+            return 0;
+    }
+}
+
+/* fill()'s results besides a byte count and -1 (read error). */
+#define FILL_FAILED (-2)
+#define FILL_PEER (-3)
+
+/* Fills buf up to cap bytes: pipes and terminals return short reads, and
+ * every frame should carry a full chunk. *eof when the source ended.
+ * Sources that can stay silent (anything but a regular file, or a read
+ * that would block) are waited for with wait_source. Returns the byte
+ * count, or a negative wait_source result, or -1 with errno for a read
+ * error. */
+static ssize_t fill(pl_stream *st, int fd, int pollable, const char *label,
+                    size_t cap, int *eof, pl_error *err)
+{
+    uint8_t *buf = st->buf;
     size_t got = 0;
     *eof = 0;
     while (got < cap) {
+        if (pollable) {
+            int w = wait_source(st, fd, label, err);
+            if (w)
+                return w == PL_STREAM_PEER ? FILL_PEER : FILL_FAILED;
+        }
         ssize_t r = read(fd, buf + got, cap - got);
         if (r > 0) {
             got += (size_t)r;
@@ -84,8 +139,7 @@ static ssize_t fill(int fd, uint8_t *buf, size_t cap, int *eof)
         if (errno == EINTR)
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            struct pollfd p = {.fd = fd, .events = POLLIN};
-            poll(&p, 1, -1);
+            pollable = 1;
             continue;
         }
         return -1;
@@ -101,8 +155,14 @@ int pl_stream_send_file(pl_stream *st, int fd, const char *label, int with_sha,
         crypto_hash_sha256_init(&hs);
     uint64_t n = 0;
     int eof = 0;
+    struct stat sb;
+    int pollable = fstat(fd, &sb) == 0 && !S_ISREG(sb.st_mode);
     while (!eof) {
-        ssize_t got = fill(fd, st->buf, PL_CHUNK_MAX, &eof);
+        ssize_t got = fill(st, fd, pollable, label, PL_CHUNK_MAX, &eof, err);
+        if (got == FILL_PEER)
+            return PL_STREAM_PEER;
+        if (got == FILL_FAILED)
+            return -1;
         if (got < 0)
             return pl_fail_io(err, errno, label);
         if (got == 0)

@@ -37,6 +37,10 @@ typedef struct pl_stream {
     void *progress_arg;
     uint64_t done, total;
     unsigned chunks; /* since the last look at the peer */
+    /* Sender: how long a silent source (pipe, blocking special file) may
+     * stay silent before the call fails; 0: no limit. The peer is watched
+     * meanwhile either way. */
+    int source_timeout_ms;
 } pl_stream;
 
 /* Returned by senders when watch_peer found a frame waiting: nothing more

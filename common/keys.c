@@ -165,9 +165,13 @@ int pl_authorized_keys_contains(const char *path, const uint8_t key[32],
                                 pl_error *err)
 {
     FILE *f = fopen(path, "re");
-    if (!f)
-        return pl_fail_errno(err, PL_ERR_CONFIG, errno,
-                             "cannot read authorized keys file %s", path);
+    if (!f) {
+        int e = errno;
+        pl_fail_errno(err, PL_ERR_CONFIG, e,
+                      "cannot read authorized keys file %s", path);
+        errno = e; /* the caller tells "too many open files" apart */
+        return -1;
+    }
     int rc = each_line(f, match_key, (void *)key);
     fclose(f);
     return rc;

@@ -115,6 +115,7 @@ int pl_handle_get_dir(pl_session *s, pl_frame *req)
     }
     if (pl_stream_init(&st, &s->ch, &err))
         goto failed;
+    st.source_timeout_ms = s->cfg->idle_timeout_ms;
     ds.st = &st;
     ds.with_sha = r->checksum;
     ds.skip_errors = 0;

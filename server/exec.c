@@ -262,14 +262,16 @@ int pl_handle_exec(pl_session *s, pl_frame *req)
                          "out of memory");
         goto out;
     }
-    if (rq->no_wait) {
-        rc = exec_detached(x, envp, x->no_stdin);
-    } else if (pl_server_take_exec(s->srv)) {
+    /* Detached commands hold a slot too, until the reaper sees them end. */
+    if (pl_server_take_exec(s->srv)) {
         snprintf(msg, sizeof msg,
-                 "too many commands running (server.max_execs is %d)",
+                 "too many commands running, detached ones included "
+                 "(server.max_execs is %d)",
                  s->cfg->max_execs);
         rc = exec_refuse(s, x->no_stdin,
                          PIPELINE__V1__CODE__CODE_RESOURCE_EXHAUSTED, msg);
+    } else if (rq->no_wait) {
+        rc = exec_detached(x, envp, x->no_stdin);
     } else {
         rc = exec_attached(x, envp, rq);
         pl_server_put_exec(s->srv);

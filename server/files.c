@@ -6,6 +6,7 @@
 #include "fspath.h"
 #include "log.h"
 #include "session.h"
+#include "status.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -105,25 +106,73 @@ static int send_header(pl_session *s, const struct stat *st, pl_error *err)
     return 0;
 }
 
-/* Opens the file to send: never blocks on a FIFO, refuses directories. */
+static const char *type_name(mode_t m)
+{
+    if (S_ISDIR(m))
+        return "a directory";
+    if (S_ISFIFO(m))
+        return "a FIFO";
+    if (S_ISCHR(m))
+        return "a character device";
+    if (S_ISBLK(m))
+        return "a block device";
+    if (S_ISSOCK(m))
+        return "a socket";
+    return "not a regular file";
+}
+
+static int refuse_type(pl_srv_path *p, mode_t m, pl_error *err)
+{
+    if (S_ISDIR(m))
+        return pl_srv_errno(p, EISDIR, err);
+    return pl_fail_status(err, PIPELINE__V1__CODE__CODE_FAILED_PRECONDITION,
+                          "%s: %s; get-file serves regular files only", p->show,
+                          type_name(m));
+}
+
+/* Opens the file to send. Only regular files are served (those of /proc
+ * and /sys included): a FIFO, a terminal or a device such as /dev/ptmx can
+ * block a reader for ever or has side effects on open, so the type is
+ * checked on an O_PATH descriptor before anything is opened for reading,
+ * and again on what was opened (the name may have been swapped). The
+ * descriptor stays non-blocking: a regular file that blocks anyway (such
+ * as /proc/kmsg) is then waited for with the peer watched. */
 static int open_source(pl_srv_path *p, struct stat *st, pl_error *err)
 {
+    struct stat first;
+    int pfd = pl_open_beneath(p->rootfd, p->path, O_PATH, 0, p->beneath);
+    if (pfd < 0)
+        return pl_srv_errno(p, errno, err);
+    int rc = fstat(pfd, &first);
+    int e = errno;
+    close(pfd);
+    if (rc)
+        return pl_srv_errno(p, e, err);
+    /* The fallback resolver opens a final symlink itself (O_PATH with
+     * O_NOFOLLOW): it is refused like any symlink beneath the root. */
+    if (S_ISLNK(first.st_mode))
+        return pl_srv_errno(p, ELOOP, err);
+    if (!S_ISREG(first.st_mode))
+        return refuse_type(p, first.st_mode, err);
     int fd = pl_open_beneath(p->rootfd, p->path,
                              O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, p->beneath);
     if (fd < 0)
         return pl_srv_errno(p, errno, err);
     if (fstat(fd, st)) {
-        int e = errno;
+        e = errno;
         close(fd);
         return pl_srv_errno(p, e, err);
     }
-    if (S_ISDIR(st->st_mode)) {
+    if (!S_ISREG(st->st_mode)) {
         close(fd);
-        return pl_srv_errno(p, EISDIR, err);
+        return refuse_type(p, st->st_mode, err);
     }
-    int fl = fcntl(fd, F_GETFL);
-    if (fl >= 0)
-        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    if (st->st_ino != first.st_ino || st->st_dev != first.st_dev) {
+        close(fd);
+        return pl_fail_status(err, PIPELINE__V1__CODE__CODE_ABORTED,
+                              "%s: replaced while being opened; try again",
+                              p->show);
+    }
     return fd;
 }
 
@@ -142,8 +191,10 @@ int pl_handle_get_file(pl_session *s, pl_frame *req)
     if (pl_srv_path_open(s, &r->path, 0, &p, &err))
         goto failed;
     fd = open_source(&p, &sb, &err);
-    if (fd < 0 || pl_stream_init(&st, &s->ch, &err) ||
-        send_header(s, &sb, &err) ||
+    if (fd < 0 || pl_stream_init(&st, &s->ch, &err))
+        goto failed;
+    st.source_timeout_ms = s->cfg->idle_timeout_ms;
+    if (send_header(s, &sb, &err) ||
         pl_stream_send_file(&st, fd, p.show, with_sha, &n, sha, &err))
         goto failed;
     close(fd);

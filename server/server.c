@@ -1,5 +1,6 @@
 #include "server.h"
 
+#include "busy.h"
 #include "channel.h"
 #include "log.h"
 #include "session.h"
@@ -58,7 +59,8 @@ static void *conn_thread(void *p)
     return NULL;
 }
 
-static void spawn_connection(pl_server *s, int fd, const char *peer)
+static void spawn_connection(pl_server *s, pl_busy_set *busy, int fd,
+                             const char *peer)
 {
     pthread_mutex_lock(&s->lock);
     int over = s->connections >= s->cfg->max_connections;
@@ -69,23 +71,7 @@ static void spawn_connection(pl_server *s, int fd, const char *peer)
         pl_log("%s: refused: %d connections already open "
                "(server.max_connections)",
                peer, s->cfg->max_connections);
-        /* Say why in the one cleartext form the protocol has. The socket
-         * is fresh, so this short write cannot block. */
-        static const char busy[] = "error: server busy: too many "
-                                   "connections, try again later";
-        unsigned char msg[2 + sizeof busy - 1] = {0, sizeof busy - 1};
-        memcpy(msg + 2, busy, sizeof busy - 1);
-        ssize_t n = pl_fd_send(fd, msg, sizeof msg);
-        /* Closing with the client's hello unread would reset the
-         * connection before it reads ours: take what arrives within a
-         * short, bounded wait (only when over the limit). */
-        if (n > 0 && shutdown(fd, SHUT_WR) == 0) {
-            char sink[4096];
-            while (pl_wait_fd(fd, POLLIN, 50, NULL) == 0 &&
-                   read(fd, sink, sizeof sink) > 0)
-                ;
-        }
-        close(fd);
+        pl_busy_add(busy, fd);
         return;
     }
     conn_arg *a = malloc(sizeof *a);
@@ -121,10 +107,15 @@ int pl_server_run(pl_server *s, pl_error *err)
     char key[PL_KEY_B64_LEN + 1];
     pl_key_to_base64(s->key.pub, key);
     pl_log("listening on %s, server key %s", s->address.text, key);
+    /* Refused peers are read here, never waited for: see busy.h. */
+    pl_busy_set busy = {.n = 0};
+    struct pollfd p[1 + PL_BUSY_MAX];
     while (!stop_requested) {
-        struct pollfd p = {.fd = s->listen_fd, .events = POLLIN};
-        int rc = poll(&p, 1, 500);
-        if (rc <= 0)
+        p[0] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
+        int nb = pl_busy_pollfds(&busy, p + 1);
+        int rc = poll(p, 1 + (nfds_t)nb, pl_busy_timeout(&busy, 500));
+        pl_busy_service(&busy, p + 1, rc > 0 ? nb : 0);
+        if (rc <= 0 || !(p[0].revents & POLLIN))
             continue;
         char from[100], peer[128];
         int fd = pl_transport_accept(s->listen_fd, from, sizeof from);
@@ -138,8 +129,9 @@ int pl_server_run(pl_server *s, pl_error *err)
         /* Unix peers have no address: number connections for the log. */
         snprintf(peer, sizeof peer, "#%lu %s", ++s->accepted,
                  s->address.kind == PL_TRANSPORT_UNIX ? "unix" : from);
-        spawn_connection(s, fd, peer);
+        spawn_connection(s, &busy, fd, peer);
     }
+    pl_busy_clear(&busy);
     pl_log("stopping");
     pl_exec_shutdown();
     return 0;

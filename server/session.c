@@ -69,10 +69,16 @@ static int authorize(pl_session *s)
     if (rc == 1)
         return 0;
     if (rc < 0) {
+        int e = errno;
         pl_log("%s: refusing client %s: %s", s->peer, s->client_key, err.msg);
-        pl_channel_send_status(&s->ch, PIPELINE__V1__CODE__CODE_UNAVAILABLE,
-                               "the server cannot read its authorized keys "
-                               "file");
+        if (e == EMFILE || e == ENFILE)
+            pl_channel_send_status(
+                &s->ch, PIPELINE__V1__CODE__CODE_RESOURCE_EXHAUSTED,
+                "the server has too many open files; try again later");
+        else
+            pl_channel_send_status(&s->ch, PIPELINE__V1__CODE__CODE_UNAVAILABLE,
+                                   "the server cannot read its authorized "
+                                   "keys file");
         linger_after_status(&s->ch);
         return -1;
     }

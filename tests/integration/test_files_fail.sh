@@ -39,6 +39,15 @@ slow_source() {
     ) >"$1" &
     WRITER=$!
 }
+# The server serves regular files only (no FIFO): a receive is kept half
+# done by stopping the client once its temporary exists, while it takes a
+# large sparse file (about 5 s here; holes stay holes, so the temporary's
+# size says nothing: its existence does).
+big_source() { truncate -s 1G "$1"; }
+# stop_when_under_way PID: waits for a temporary in $L, then stops PID.
+stop_when_under_way() {
+    wait_for 20 temporary_has "$L" 0 && kill -STOP "$1"
+}
 stop_source() {
     kill "$WRITER" 2>/dev/null
     wait "$WRITER" 2>/dev/null
@@ -85,28 +94,27 @@ for transport in unix tcp; do
 
     # ---- the client dies half way through a receive ----
     echo "older local" >"$L/got"
-    slow_source "$R/fifo3"
-    "$PIPELINE_BIN" -c "$CONF" recv-file -q "$R/fifo3" "$L/got" &
+    big_source "$R/big3"
+    "$PIPELINE_BIN" -c "$CONF" recv-file -q "$R/big3" "$L/got" &
     client=$!
     check "recv under way: the client writes a temporary" \
-        wait_for 20 temporary_has "$L" 1048576
+        stop_when_under_way "$client"
     kill -TERM "$client"
+    kill -CONT "$client"
     wait "$client" 2>/dev/null
     check "SIGTERM: the client removes its temporary" no_temporary "$L"
     check "... and the local destination is untouched" \
         test "$(cat "$L/got")" = "older local"
-    stop_source
 
-    slow_source "$R/fifo4"
-    "$PIPELINE_BIN" -c "$CONF" recv-file -q "$R/fifo4" "$L/got" &
+    big_source "$R/big4"
+    "$PIPELINE_BIN" -c "$CONF" recv-file -q "$R/big4" "$L/got" &
     client=$!
-    wait_for 20 temporary_has "$L" 1048576
+    stop_when_under_way "$client"
     kill -9 "$client"
     wait "$client" 2>/dev/null
     check "SIGKILL mid recv: the local destination is untouched" \
         test "$(cat "$L/got")" = "older local"
-    rm -f $(temporaries "$L") # nothing can clean up after SIGKILL
-    stop_source
+    rm -f $(temporaries "$L") "$R/big3" "$R/big4" # nothing can clean up after SIGKILL
     check "the server keeps serving" serving
 
     # ---- the server's file system is full ----

@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,11 +56,20 @@ static void start_server(void)
         pl_server_run(&srv, &err);
         _exit(0);
     }
-    /* Wait for the socket to appear (a condition, not a fixed sleep). */
-    struct stat st;
-    for (int i = 0; i < 3000 && stat(sock, &st) != 0; i++)
-        usleep(10000);
-    ck_assert_int_eq(stat(sock, &st), 0);
+    /* Wait until the server accepts connections (bound is not enough:
+     * listen() comes after the socket file appears). */
+    int up = 0;
+    for (int i = 0; i < 3000 && !up; i++) {
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        ck_assert_uint_lt(strlen(sock), sizeof sa.sun_path);
+        memcpy(sa.sun_path, sock, strlen(sock) + 1);
+        up = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+        close(fd);
+        if (!up)
+            usleep(10000);
+    }
+    ck_assert_msg(up, "the server never accepted on %s", sock);
 }
 
 static void stop_server(void)
