@@ -1,9 +1,13 @@
 /*
  * pipeline attest: verify an AWS Nitro Enclaves attestation document and
  * print its fields. `--document FILE` checks a saved document offline
- * (base64 or raw CBOR), with `--at` standing in for the clock.
+ * (base64 or raw CBOR), with `--at` standing in for the clock. Without it,
+ * connects to the server (the connection flags of every subcommand) and
+ * verifies the document its handshake carries, bound to its key.
  *
- * Exit codes: 0 valid, 1 verification failed (reason on stderr), 2 usage.
+ * Exit codes: 0 valid, 1 verification failed (reason on stderr), 2 usage;
+ * live: 255 when connecting or verification failed, like every
+ * connecting subcommand.
  */
 #include "cli.h"
 #include "cli_attest.h"
@@ -124,39 +128,133 @@ static void maybe_base64(uint8_t *buf, size_t *len)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "Usage: pipeline attest --document FILE [OPTIONS]\n"
+            "Usage: pipeline attest [CONNECTION OPTIONS] [--json]\n"
+            "       pipeline attest --document FILE [--at UNIX_SECONDS] "
+            "[OPTIONS]\n"
             "\n"
             "Verify an AWS Nitro Enclaves attestation document and print its "
             "fields:\n"
             "module id, time, digest, PCR0/1/2/3/4/8, debug mode, public "
             "key.\n"
-            "Exit status: 0 valid, 1 verification failed, 2 usage error.\n\n"
+            "Live (no --document): connect to the server and verify the "
+            "document its\n"
+            "handshake carries, which must bind the server's key.\n"
+            "Exit status: 0 valid, 1 verification failed (--document), 255 "
+            "connection\n"
+            "or verification failed (live), 2 usage error.\n\n"
             "  --document FILE        a saved document, base64 or raw CBOR "
             "(- for stdin)\n"
-            "  --at UNIX_SECONDS      check validity as of this time instead "
-            "of now\n"
-            "  --json                 print one JSON object (also on "
-            "failure)\n" CLI_ATTEST_HELP);
+            "  --at UNIX_SECONDS      with --document: check validity as of "
+            "this time\n"
+            "  --json                 print one JSON object\n" CLI_CONN_HELP);
+}
+
+/* The library's public fields in the printer's form. */
+static void from_public(const pl_attestation_info *p, pl_attest_info *info)
+{
+    memset(info, 0, sizeof *info);
+    memcpy(info->module_id, p->module_id, sizeof info->module_id);
+    memcpy(info->digest, p->digest, sizeof info->digest);
+    info->timestamp_ms = p->timestamp_ms;
+    info->pcr_mask = p->pcr_mask;
+    memcpy(info->pcr, p->pcr, sizeof info->pcr);
+    info->debug = p->debug;
+    info->has_public_key = 1;
+    memcpy(info->public_key, p->public_key, 32);
+    info->public_key_len = 32;
+    memcpy(info->public_key_raw, p->public_key, 32);
+    info->user_data_len = p->user_data_len;
+    memcpy(info->user_data, p->user_data, p->user_data_len);
+    info->nonce_len = p->nonce_len;
+    memcpy(info->nonce, p->nonce, p->nonce_len);
+}
+
+/* Live: the handshake carries the document; the library verifies it before
+ * our key is revealed and keeps the verified fields. */
+static int attest_live(cli_global *g, cli_conn *c, int json)
+{
+    c->require_attestation = 1;
+    pl_client *cl;
+    int rc = cli_connect(g, "attest", c, &cl);
+    if (rc)
+        return rc;
+    pl_attestation_info *pub = malloc(sizeof *pub);
+    pl_attest_info *info = malloc(sizeof *info);
+    if (!pub || !info || pl_client_attestation(cl, pub)) {
+        cli_error("attest", "no verified attestation document");
+        free(pub);
+        free(info);
+        pl_client_close(cl);
+        return EXIT_CONNECTION;
+    }
+    from_public(pub, info);
+    if (json)
+        cli_attest_print_json(stdout, info, 1, NULL);
+    else
+        cli_attest_print_text(stdout, info);
+    free(pub);
+    free(info);
+    pl_client_close(cl);
+    if (fflush(stdout) != 0) {
+        cli_error("attest", "cannot write the output: %s", strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+static int attest_document(const char *document, cli_attest *a, long long at,
+                           int json)
+{
+    if (cli_attest_finish(a, "attest"))
+        return EXIT_USAGE;
+    uint8_t *doc;
+    size_t len;
+    if (read_document_file(document, &doc, &len)) {
+        cli_attest_free(a);
+        return EXIT_USAGE;
+    }
+    maybe_base64(doc, &len);
+    a->exp.now_s = at;
+    pl_attest_info *info = malloc(sizeof *info);
+    pl_error err;
+    int rc = info ? pl_attest_verify(doc, len, &a->exp, NULL, info, &err)
+                  : pl_fail(&err, PL_ERR_NOMEM, "out of memory");
+    int code = 0;
+    if (rc) {
+        cli_error("attest", "%s: %s", document, err.msg);
+        code = err.code == PL_ERR_AUTH ? EXIT_INVALID : EXIT_USAGE;
+        if (json)
+            cli_attest_print_json(stdout, info, 0, &err);
+    } else if (json)
+        cli_attest_print_json(stdout, info, 1, NULL);
+    else
+        cli_attest_print_text(stdout, info);
+    free(info);
+    free(doc);
+    cli_attest_free(a);
+    if (fflush(stdout) != 0 && code == 0) {
+        cli_error("attest", "cannot write the output: %s", strerror(errno));
+        code = EXIT_INVALID;
+    }
+    return code;
 }
 
 int attest_main(cli_global *g, int argc, char **argv)
 {
-    (void)g;
     static const struct option opts[] = {
         {"document", required_argument, NULL, OPT_DOCUMENT},
         {"at", required_argument, NULL, OPT_AT},
         {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        CLI_ATTEST_OPTIONS,
+        CLI_CONN_OPTIONS,
         {0},
     };
-    cli_attest a;
-    cli_attest_init(&a);
+    cli_conn c;
+    cli_conn_init(&c);
     const char *document = NULL;
     int json = 0;
     long long at = 0;
     int opt;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
         switch (opt) {
         case 'h':
             usage(stdout);
@@ -181,7 +279,7 @@ int attest_main(cli_global *g, int argc, char **argv)
             json = 1;
             continue;
         }
-        int rc = cli_attest_option(&a, "attest", opt, optarg);
+        int rc = cli_conn_option(&c, "attest", opt, optarg);
         if (rc <= 0) {
             if (rc == 0)
                 usage(stderr);
@@ -192,40 +290,12 @@ int attest_main(cli_global *g, int argc, char **argv)
         cli_error("attest", "unexpected argument \"%s\"", argv[optind]);
         return EXIT_USAGE;
     }
-    if (!document) {
-        cli_error("attest", "--document FILE is required");
+    if (document)
+        return attest_document(document, &c.attest, at, json);
+    if (at) {
+        cli_error("attest", "--document FILE is required with --at (a "
+                            "live server is checked against the clock)");
         return EXIT_USAGE;
     }
-    if (cli_attest_finish(&a, "attest"))
-        return EXIT_USAGE;
-    uint8_t *doc;
-    size_t len;
-    if (read_document_file(document, &doc, &len)) {
-        cli_attest_free(&a);
-        return EXIT_USAGE;
-    }
-    maybe_base64(doc, &len);
-    a.exp.now_s = at;
-    pl_attest_info *info = malloc(sizeof *info);
-    pl_error err;
-    int rc = info ? pl_attest_verify(doc, len, &a.exp, NULL, info, &err)
-                  : pl_fail(&err, PL_ERR_NOMEM, "out of memory");
-    int code = 0;
-    if (rc) {
-        cli_error("attest", "%s: %s", document, err.msg);
-        code = err.code == PL_ERR_AUTH ? EXIT_INVALID : EXIT_USAGE;
-        if (json)
-            cli_attest_print_json(stdout, info, 0, &err);
-    } else if (json)
-        cli_attest_print_json(stdout, info, 1, NULL);
-    else
-        cli_attest_print_text(stdout, info);
-    free(info);
-    free(doc);
-    cli_attest_free(&a);
-    if (fflush(stdout) != 0 && code == 0) {
-        cli_error("attest", "cannot write the output: %s", strerror(errno));
-        code = EXIT_INVALID;
-    }
-    return code;
+    return attest_live(g, &c, json);
 }

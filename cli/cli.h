@@ -2,6 +2,7 @@
 #ifndef PIPELINE_CLI_H
 #define PIPELINE_CLI_H
 
+#include "cli_attest.h"
 #include "config.h"
 
 #include <pipeline/client.h>
@@ -29,6 +30,9 @@ typedef struct cli_conn {
     const char *key_file;
     int connect_timeout_s;
     int quiet;
+    /* Attestation flags (the PCRs given here win over the config's). */
+    cli_attest attest;
+    int require_attestation; /* verify even with no PCR expected (attest) */
 } cli_conn;
 
 enum {
@@ -50,7 +54,7 @@ enum {
         {"known-servers", required_argument, NULL, OPT_KNOWN_SERVERS},         \
         {"key-file", required_argument, NULL, OPT_KEY_FILE},                   \
         {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},     \
-        {"quiet", no_argument, NULL, 'q'},                                     \
+        {"quiet", no_argument, NULL, 'q'}, CLI_ATTEST_OPTIONS,                 \
     {                                                                          \
         "help", no_argument, NULL, 'h'                                         \
     }
@@ -67,7 +71,19 @@ enum {
     "  --key-file FILE        this client's private key (config: key_file)\n"  \
     "  --connect-timeout SECS give up connecting after SECS (config: "         \
     "connect_timeout)\n"                                                       \
-    "  -q, --quiet            no progress output\n"
+    "  -q, --quiet            no progress output\n"                            \
+    "  --expect-pcr N=HEX     the server must be a Nitro Enclave attesting "   \
+    "PCR N = HEX\n"                                                            \
+    "                         (repeatable; config: attestation.pcrN)\n"        \
+    "  --attestation-root FILE  trust this root certificate, PEM or DER "      \
+    "(config:\n"                                                               \
+    "                         attestation.root; default: AWS Nitro root)\n"    \
+    "  --allow-debug          accept a debug-mode enclave (PCR0..2 zero; "     \
+    "config:\n"                                                                \
+    "                         attestation.allow_debug)\n"                      \
+    "  --attestation-max-age SECS  refuse older documents (config: "           \
+    "attestation.max_age;\n"                                                   \
+    "                         default 10800)\n"
 
 void cli_conn_init(cli_conn *c);
 /* Handles a connection option; 1 when it was one, 0 when not, -1 on a bad

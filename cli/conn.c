@@ -48,6 +48,7 @@ void cli_conn_init(cli_conn *c)
     memset(c, 0, sizeof *c);
     c->cid = c->port = -1;
     c->connect_timeout_s = -1;
+    cli_attest_init(&c->attest);
 }
 
 int cli_parse_u32(const char *sub, const char *flag, const char *arg,
@@ -94,7 +95,7 @@ int cli_conn_option(cli_conn *c, const char *sub, int opt, const char *arg)
         c->quiet = 1;
         return 1;
     default:
-        return 0;
+        return cli_attest_option(&c->attest, sub, opt, arg);
     }
 }
 
@@ -153,6 +154,44 @@ static int resolve_address(cli_global *g, const char *sub, const cli_conn *c,
     return -1;
 }
 
+/* What an attested server must prove: each flag wins over its config key
+ * (a PCR given on the command line over the same PCR in the file). */
+static int attestation_opts(cli_global *g, const char *sub, const cli_conn *c,
+                            pl_client_opts *o)
+{
+    pl_error err;
+    const pl_attest_expect *flags = &c->attest.exp;
+    for (unsigned i = 0; i < PL_ATTEST_MAX_PCRS; i++) {
+        if ((flags->pcr_mask >> i) & 1)
+            pl_client_opts_expect_pcr(o, i, flags->pcr[i], &err);
+        else if (g->cfg.attest_pcr[i]) {
+            char spec[16 + 2 * PL_ATTEST_PCR_LEN + 8];
+            snprintf(spec, sizeof spec, "%u=%s", i, g->cfg.attest_pcr[i]);
+            if (pl_client_opts_expect_pcr_text(o, spec, &err)) {
+                cli_error(sub, "config attestation.pcr%u in %s: %s", i,
+                          g->cfg.path, err.msg);
+                return EXIT_USAGE;
+            }
+        }
+    }
+    pl_client_opts_set_allow_debug(o, flags->allow_debug ||
+                                          g->cfg.attest_allow_debug);
+    int64_t age = flags->max_age_s ? flags->max_age_s : g->cfg.attest_max_age_s;
+    if (age > 0)
+        pl_client_opts_set_attestation_max_age(o, age);
+    const char *root =
+        c->attest.root_path ? c->attest.root_path : g->cfg.attest_root;
+    if (root && pl_client_opts_set_attestation_root_file(o, root, &err)) {
+        cli_error(sub, "%s: %s",
+                  c->attest.root_path ? "--attestation-root"
+                                      : "config attestation.root",
+                  err.msg);
+        return EXIT_USAGE;
+    }
+    pl_client_opts_require_attestation(o, c->require_attestation);
+    return 0;
+}
+
 /* Flags and config into client options; EXIT_USAGE (message printed) when
  * a value is unusable. */
 static int build_opts(cli_global *g, const char *sub, const cli_conn *c,
@@ -195,7 +234,7 @@ static int build_opts(cli_global *g, const char *sub, const cli_conn *c,
                                        : g->cfg.connect_timeout_ms;
     pl_client_opts_set_connect_timeout(o, ms > 0 ? ms : 5000);
     pl_client_opts_set_io_timeout(o, -1);
-    return 0;
+    return attestation_opts(g, sub, c, o);
 }
 
 int cli_connect(cli_global *g, const char *sub, const cli_conn *c,

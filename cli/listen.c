@@ -2,9 +2,14 @@
 #include "cli.h"
 #include "server.h"
 
+#include "log.h"
+#include "nsm.h"
+
 #include <linux/vm_sockets.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void listen_usage(void)
 {
@@ -22,12 +27,39 @@ static void listen_usage(void)
            "server.authorized_keys)\n"
            "  --max-connections N     (config: server.max_connections)\n"
            "  --root DIR              resolve file paths beneath DIR "
-           "(config: server.root)\n");
+           "(config: server.root)\n"
+           "  --attestation-device PATH  the Nitro Secure Module (config: "
+           "server.attestation_device;\n"
+           "                          default /dev/nsm when it exists). With "
+           "it the server key\n"
+           "                          lives in memory only and every client "
+           "gets an attestation\n"
+           "                          document binding it\n"
+           "  --no-attestation        never attest; use the key file (config: "
+           "server.attestation = false)\n");
+}
+
+/* The attestation device to use, or NULL: a configured one always (it must
+ * then work), the default only when it exists. */
+static const char *attestation_device(const pl_config *cfg)
+{
+    if (!cfg->attestation)
+        return NULL;
+    if (cfg->attestation_device)
+        return cfg->attestation_device;
+    return access(PL_NSM_DEFAULT_DEVICE, F_OK) == 0 ? PL_NSM_DEFAULT_DEVICE
+                                                    : NULL;
 }
 
 int listen_main(cli_global *g, int argc, char **argv)
 {
-    enum { OPT_AUTH = OPT_SUB_BASE, OPT_MAXCONN, OPT_ROOT };
+    enum {
+        OPT_AUTH = OPT_SUB_BASE,
+        OPT_MAXCONN,
+        OPT_ROOT,
+        OPT_ATT_DEVICE,
+        OPT_NO_ATT
+    };
     static const struct option opts[] = {
         {"port", required_argument, NULL, OPT_PORT},
         {"cid", required_argument, NULL, OPT_CID},
@@ -36,6 +68,8 @@ int listen_main(cli_global *g, int argc, char **argv)
         {"authorized-keys", required_argument, NULL, OPT_AUTH},
         {"max-connections", required_argument, NULL, OPT_MAXCONN},
         {"root", required_argument, NULL, OPT_ROOT},
+        {"attestation-device", required_argument, NULL, OPT_ATT_DEVICE},
+        {"no-attestation", no_argument, NULL, OPT_NO_ATT},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -69,6 +103,13 @@ int listen_main(cli_global *g, int argc, char **argv)
         case OPT_ROOT:
             pl_config_set(&g->cfg.root, optarg);
             break;
+        case OPT_ATT_DEVICE:
+            pl_config_set(&g->cfg.attestation_device, optarg);
+            g->cfg.attestation = 1;
+            break;
+        case OPT_NO_ATT:
+            g->cfg.attestation = 0;
+            break;
         case 'h':
             listen_usage();
             return 0;
@@ -101,16 +142,55 @@ int listen_main(cli_global *g, int argc, char **argv)
                             "--address ADDR (config keys: port, address)");
         return EXIT_USAGE;
     }
+    const char *device = attestation_device(&g->cfg);
+    if (device && (key_file || g->cfg.key_file)) {
+        cli_error("listen",
+                  "%s names a key file, but an attested server keeps its "
+                  "key in memory only (attestation device %s). Drop the key "
+                  "file, or set server.attestation = false (--no-attestation)",
+                  key_file ? "--key-file" : "config key_file", device);
+        return EXIT_USAGE;
+    }
     pl_keypair kp;
-    if (cli_load_key(g, "listen", key_file, "server.key", &kp))
-        return 1;
-    pl_server srv;
-    if (pl_server_open(&srv, &a, &kp, &g->cfg, &err)) {
-        cli_error("listen", "%s", err.msg);
-        pl_server_close(&srv);
+    sodium_mlock(&kp, sizeof kp);
+    if (device)
+        pl_key_generate(&kp); /* never written anywhere */
+    else if (cli_load_key(g, "listen", key_file, "server.key", &kp)) {
+        sodium_munlock(&kp, sizeof kp);
         return 1;
     }
-    int rc = pl_server_run(&srv, &err) ? 1 : 0;
+    pl_server srv;
+    int rc = 1;
+    pl_attestation att;
+    int att_started = 0;
+    if (pl_server_open(&srv, &a, &kp, &g->cfg, &err)) {
+        cli_error("listen", "%s", err.msg);
+        goto out;
+    }
+    sodium_mlock(&srv.key, sizeof srv.key);
+    if (device) {
+        att_started = 1;
+        if (pl_attestation_start(&att, device, kp.pub,
+                                 g->cfg.attestation_refresh_s, &err)) {
+            cli_error("listen",
+                      "cannot get an attestation document: %s (set "
+                      "server.attestation = false, or --no-attestation, to "
+                      "run unattested with a key file)",
+                      err.msg);
+            goto out;
+        }
+        srv.attestation = &att;
+        pl_log("attestation: server key in memory only, attested by %s, "
+               "refreshed every %d s",
+               device, att.refresh_s);
+    }
+    rc = pl_server_run(&srv, &err) ? 1 : 0;
+out:
     pl_server_close(&srv);
+    if (att_started)
+        pl_attestation_stop(&att);
+    /* Unlocking zeroes the memory. */
+    sodium_munlock(&srv.key, sizeof srv.key);
+    sodium_munlock(&kp, sizeof kp);
     return rc;
 }

@@ -13,23 +13,62 @@
 typedef struct key_check {
     const pl_client_opts *o;
     int recorded;
+    pl_attest_info *info; /* filled when the server is attested */
 } key_check;
 
-static int check_server_key(const uint8_t key[32], void *arg, pl_error *err)
+static int check_pin(const pl_client_opts *o, const uint8_t key[32],
+                     pl_error *err)
+{
+    if (sodium_memcmp(key, o->pin, 32) == 0)
+        return 0;
+    char want[PL_KEY_B64_LEN + 1], got[PL_KEY_B64_LEN + 1];
+    pl_key_to_base64(o->pin, want);
+    pl_key_to_base64(key, got);
+    return pl_fail(err, PL_ERR_AUTH,
+                   "server key mismatch for %s: expected %s, received %s",
+                   o->addr.text, want, got);
+}
+
+/* The document binds the handshake's static key to the enclave's
+ * measurements; the Noise handshake has already proved the server holds
+ * that key. */
+static int check_attestation(key_check *kc, const uint8_t key[32],
+                             const Pipeline__V1__Hello *hello, pl_error *err)
+{
+    const pl_client_opts *o = kc->o;
+    if (!hello->attestation_document.len)
+        return pl_fail(err, PL_ERR_AUTH,
+                       "%s: attestation: the server sent no attestation "
+                       "document (it is not an attested enclave, or runs "
+                       "with server.attestation = false)",
+                       o->addr.text);
+    kc->info = calloc(1, sizeof *kc->info);
+    if (!kc->info)
+        return pl_fail(err, PL_ERR_NOMEM, "out of memory");
+    if (pl_attest_verify(hello->attestation_document.data,
+                         hello->attestation_document.len, &o->expect, key,
+                         kc->info, err)) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        pl_fail(err, PL_ERR_AUTH, "%s: %s", o->addr.text, why);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_server_key(const uint8_t key[32],
+                            const Pipeline__V1__Hello *hello, void *arg,
+                            pl_error *err)
 {
     key_check *kc = arg;
     const pl_client_opts *o = kc->o;
-    if (o->has_pin) {
-        if (sodium_memcmp(key, o->pin, 32) == 0)
-            return 0;
-        char want[PL_KEY_B64_LEN + 1], got[PL_KEY_B64_LEN + 1];
-        pl_key_to_base64(o->pin, want);
-        pl_key_to_base64(key, got);
-        return pl_fail(err, PL_ERR_AUTH,
-                       "server key mismatch for %s: expected %s, received %s",
-                       o->addr.text, want, got);
-    }
-    if (o->known_servers)
+    if (o->attest && check_attestation(kc, key, hello, err))
+        return -1;
+    if (o->has_pin)
+        return check_pin(o, key, err);
+    /* An attested key is new after every enclave restart: known_servers
+     * would only raise false alarms. */
+    if (o->known_servers && !o->attest)
         return pl_known_servers_check(o->known_servers, o->addr.text, key,
                                       &kc->recorded, err);
     return 0;
@@ -75,9 +114,11 @@ int pl_client_connect(pl_client **out, const pl_client_opts *o, pl_error *err)
                     "%s: no pipeline handshake from the server (%s)",
                     o->addr.text, why);
         }
+        free(kc.info);
         pl_client_close(c);
         return -1;
     }
+    c->attestation = kc.info;
     pl_escape_str(hello->software, c->server_software,
                   sizeof c->server_software);
     pipeline__v1__hello__free_unpacked(hello, NULL);
@@ -93,6 +134,7 @@ void pl_client_close(pl_client *c)
     if (!c)
         return;
     pl_channel_close(&c->ch);
+    free(c->attestation);
     free(c);
 }
 
@@ -119,6 +161,28 @@ const char *pl_client_server_software(const pl_client *c)
 int pl_client_recorded_server_key(const pl_client *c)
 {
     return c->recorded_key;
+}
+
+int pl_client_attestation(const pl_client *c, pl_attestation_info *info)
+{
+    if (!c || !c->attestation)
+        return -1;
+    if (!info)
+        return 0;
+    const pl_attest_info *a = c->attestation;
+    memset(info, 0, sizeof *info);
+    memcpy(info->module_id, a->module_id, sizeof info->module_id);
+    memcpy(info->digest, a->digest, sizeof info->digest);
+    info->timestamp_ms = a->timestamp_ms;
+    info->pcr_mask = a->pcr_mask;
+    memcpy(info->pcr, a->pcr, sizeof info->pcr);
+    info->debug = a->debug;
+    memcpy(info->public_key, a->public_key, 32);
+    info->user_data_len = a->user_data_len;
+    memcpy(info->user_data, a->user_data, a->user_data_len);
+    info->nonce_len = a->nonce_len;
+    memcpy(info->nonce, a->nonce, a->nonce_len);
+    return 0;
 }
 
 int pl_client_status_error(const Pipeline__V1__Status *st, pl_error *err)

@@ -8,6 +8,7 @@
 
 #include <pipeline/client.h>
 
+#include "attest.h"
 #include "channel.h"
 #include "error.h"
 #include "keys.h"
@@ -27,6 +28,13 @@ struct pl_client_opts {
     char *known_servers; /* used when no pin; NULL: trust any key */
     int connect_timeout_ms;
     int io_timeout_ms; /* -1: wait forever for the server */
+    /* Attestation: when attest is set (a PCR expected, or asked for), the
+     * server must send a document that passes pl_attest_verify with expect
+     * and its handshake key, checked before we reveal our key; it then
+     * needs no known_servers entry (a pin is still checked). */
+    int attest;
+    pl_attest_expect expect; /* expect.root_der points at root_der */
+    uint8_t *root_der;       /* owned copy; NULL: the built-in AWS root */
 };
 
 struct pl_client {
@@ -34,6 +42,7 @@ struct pl_client {
     char server_software[128];
     uint8_t server_key[32];
     int recorded_key; /* first contact: the key went into known_servers */
+    pl_attest_info *attestation; /* the verified document; NULL if none */
 };
 
 /* Public entry points accept err == NULL; inside there is always one. */

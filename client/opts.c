@@ -24,6 +24,7 @@ void pl_client_opts_free(pl_client_opts *o)
     if (!o)
         return;
     free(o->known_servers);
+    free(o->root_der);
     sodium_memzero(o, sizeof *o);
     free(o);
 }
@@ -112,5 +113,85 @@ int pl_client_opts_set_io_timeout(pl_client_opts *o, int ms)
     if (ms < -1 || ms == 0)
         return -1;
     o->io_timeout_ms = ms;
+    return 0;
+}
+
+/* ---- attestation ---- */
+
+int pl_client_opts_expect_pcr(pl_client_opts *o, unsigned index,
+                              const uint8_t value[PL_PCR_LEN], pl_error *err)
+{
+    if (index >= PL_ATTEST_MAX_PCRS || !value)
+        return pl_fail(err, PL_ERR_USAGE,
+                       "PCR index %u is out of range (0..31)", index);
+    memcpy(o->expect.pcr[index], value, PL_ATTEST_PCR_LEN);
+    o->expect.pcr_mask |= 1u << index;
+    o->attest = 1;
+    return 0;
+}
+
+int pl_client_opts_expect_pcr_text(pl_client_opts *o, const char *spec,
+                                   pl_error *err)
+{
+    if (!spec)
+        return pl_fail(err, PL_ERR_USAGE, "no PCR given");
+    if (pl_attest_parse_pcr(spec, &o->expect, err))
+        return -1;
+    o->attest = 1;
+    return 0;
+}
+
+static void set_root(pl_client_opts *o, uint8_t *der, size_t len)
+{
+    free(o->root_der);
+    o->root_der = der;
+    o->expect.root_der = der;
+    o->expect.root_der_len = der ? len : 0;
+}
+
+int pl_client_opts_set_attestation_root(pl_client_opts *o, const uint8_t *der,
+                                        size_t len, pl_error *err)
+{
+    if (!der || len == 0)
+        return pl_fail(err, PL_ERR_USAGE, "empty root certificate");
+    uint8_t *copy = malloc(len);
+    if (!copy)
+        return pl_fail(err, PL_ERR_NOMEM, "out of memory");
+    memcpy(copy, der, len);
+    set_root(o, copy, len);
+    return 0;
+}
+
+int pl_client_opts_set_attestation_root_file(pl_client_opts *o,
+                                             const char *path, pl_error *err)
+{
+    uint8_t *der;
+    size_t len;
+    if (!path)
+        return pl_fail(err, PL_ERR_USAGE, "no root certificate file given");
+    if (pl_attest_load_root(path, &der, &len, err))
+        return -1;
+    set_root(o, der, len);
+    return 0;
+}
+
+int pl_client_opts_set_allow_debug(pl_client_opts *o, int allow)
+{
+    o->expect.allow_debug = allow != 0;
+    return 0;
+}
+
+int pl_client_opts_set_attestation_max_age(pl_client_opts *o, int64_t seconds)
+{
+    if (seconds <= 0)
+        return -1;
+    o->expect.max_age_s = seconds;
+    return 0;
+}
+
+int pl_client_opts_require_attestation(pl_client_opts *o, int require)
+{
+    /* Expected PCRs always require it; this adds the no-PCR case. */
+    o->attest = require || o->expect.pcr_mask;
     return 0;
 }

@@ -27,6 +27,8 @@ static void defaults(pl_config *c)
     c->allow_files = 1;
     c->read_only = 0;
     c->kill_grace_ms = 2000;
+    c->attestation = 1;
+    c->attestation_refresh_s = 3600;
     pl_config_set(&c->shell, "/bin/sh");
 }
 
@@ -159,8 +161,23 @@ int pl_config_load(pl_config *c, const char *path, int required, pl_error *err)
         get_bool(&cf, "server.allow_files", &c->allow_files, path, err) ||
         get_bool(&cf, "server.read_only", &c->read_only, path, err) ||
         get_str(&cf, "server.root", &c->root, path, err) ||
-        get_str(&cf, "server.shell", &c->shell, path, err))
+        get_str(&cf, "server.shell", &c->shell, path, err) ||
+        get_bool(&cf, "server.attestation", &c->attestation, path, err) ||
+        get_str(&cf, "server.attestation_device", &c->attestation_device, path,
+                err) ||
+        get_int(&cf, "server.attestation_refresh", &c->attestation_refresh_s,
+                path, err) ||
+        get_str(&cf, "attestation.root", &c->attest_root, path, err) ||
+        get_bool(&cf, "attestation.allow_debug", &c->attest_allow_debug, path,
+                 err) ||
+        get_int(&cf, "attestation.max_age", &c->attest_max_age_s, path, err))
         goto out;
+    for (int i = 0; i < 32; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "attestation.pcr%d", i);
+        if (get_str(&cf, key, &c->attest_pcr[i], path, err))
+            goto out;
+    }
     if (c->has_port && c->port > 0xffffffffu)
         goto out;
     c->loaded = 1;
@@ -179,6 +196,10 @@ void pl_config_free(pl_config *c)
     free(c->authorized_keys);
     free(c->root);
     free(c->shell);
+    free(c->attestation_device);
+    free(c->attest_root);
+    for (int i = 0; i < 32; i++)
+        free(c->attest_pcr[i]);
     memset(c, 0, sizeof *c);
 }
 

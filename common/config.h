@@ -36,6 +36,14 @@ typedef struct pl_config {
     char *root;               /* "server.root" */
     char *shell;              /* "server.shell" */
     int kill_grace_ms;        /* "server.kill_grace" (seconds) */
+    int attestation;          /* "server.attestation" */
+    char *attestation_device; /* "server.attestation_device"; NULL: default */
+    int attestation_refresh_s; /* "server.attestation_refresh" (seconds) */
+    /* client: group "attestation" (what to expect of an attested server) */
+    char *attest_pcr[32];   /* "attestation.pcr0" .. "attestation.pcr31" */
+    char *attest_root;      /* "attestation.root": PEM or DER file */
+    int attest_allow_debug; /* "attestation.allow_debug" */
+    int attest_max_age_s;   /* "attestation.max_age" (seconds), 0: default */
 } pl_config;
 
 /* Fills defaults, then reads path. A missing file is an error only when

@@ -9,10 +9,13 @@
 static const char *const features[] = {"ping",     "exec",    "put-file",
                                        "get-file", "put-dir", "get-dir"};
 
-/* Packs our Hello into buf; returns its length. */
-static size_t pack_hello(uint8_t *buf, size_t cap)
+/* Packs our Hello into buf; returns its length, 0 when it does not fit. */
+static size_t pack_hello(uint8_t *buf, size_t cap, const uint8_t *attestation,
+                         size_t attestation_len)
 {
     Pipeline__V1__Hello h = PIPELINE__V1__HELLO__INIT;
+    h.attestation_document.data = (uint8_t *)attestation;
+    h.attestation_document.len = attestation ? attestation_len : 0;
     h.software = "pipeline " PIPELINE_VERSION;
     h.protocol_version = 1;
     h.n_features = sizeof features / sizeof features[0];
@@ -94,12 +97,19 @@ int pl_handshake_client(pl_channel *ch, const uint8_t s_priv[32],
                 "pipeline server, or a tampered connection)");
         goto out;
     }
+    Pipeline__V1__Hello *theirs = NULL;
+    if (unpack_hello(b->payload, plen, &theirs, err))
+        goto out;
     /* Check the server's identity before revealing ours. */
-    if (check && check(noise_hs_remote_static(&b->hs), arg, err))
+    if (check && check(noise_hs_remote_static(&b->hs), theirs, arg, err)) {
+        pipeline__v1__hello__free_unpacked(theirs, NULL);
         goto out;
-    if (unpack_hello(b->payload, plen, hello, err))
-        goto out;
-    plen = pack_hello(b->payload, sizeof b->payload);
+    }
+    if (hello)
+        *hello = theirs;
+    else
+        pipeline__v1__hello__free_unpacked(theirs, NULL);
+    plen = pack_hello(b->payload, sizeof b->payload, NULL, 0);
     if (noise_hs_write(&b->hs, b->payload, plen, b->msg, sizeof b->msg, &n) ||
         pl_channel_write_raw(ch, b->msg, n, err)) {
         if (hello && *hello) {
@@ -119,6 +129,14 @@ out:
 
 int pl_handshake_server(pl_channel *ch, const uint8_t s_priv[32],
                         Pipeline__V1__Hello **hello, pl_error *err)
+{
+    return pl_handshake_server_attested(ch, s_priv, NULL, 0, hello, err);
+}
+
+int pl_handshake_server_attested(pl_channel *ch, const uint8_t s_priv[32],
+                                 const uint8_t *attestation,
+                                 size_t attestation_len,
+                                 Pipeline__V1__Hello **hello, pl_error *err)
 {
     size_t n, plen;
     hs_bufs *b = sodium_malloc(sizeof *b);
@@ -155,8 +173,12 @@ int pl_handshake_server(pl_channel *ch, const uint8_t s_priv[32],
         pl_fail(err, PL_ERR_HANDSHAKE, "malformed first handshake message");
         goto out;
     }
-    plen = pack_hello(b->payload, sizeof b->payload);
-    if (noise_hs_write(&b->hs, b->payload, plen, b->msg, sizeof b->msg, &n)) {
+    /* Message 2 carries the payload plus 32 + 16 + 16 bytes (e, encrypted
+     * s, tag), all under the 65535-byte frame limit. */
+    plen = pack_hello(b->payload, NOISE_MAX_MSG - 64 - 16, attestation,
+                      attestation_len);
+    if (plen == 0 ||
+        noise_hs_write(&b->hs, b->payload, plen, b->msg, sizeof b->msg, &n)) {
         pl_fail(err, PL_ERR_HANDSHAKE, "cannot write handshake message");
         goto out;
     }

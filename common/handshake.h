@@ -10,9 +10,12 @@
 #define PL_PROTOCOL_PREFIX "pipeline/1 "
 #define PL_NEGOTIATION_LINE PL_PROTOCOL_PREFIX NOISE_PROTOCOL_NAME
 
-/* Decides whether to go on once the server's static key is known (before
- * the client reveals its own). Returns 0 to accept, -1 with err set. */
-typedef int (*pl_server_key_check)(const uint8_t key[32], void *arg,
+/* Decides whether to go on once the server's static key and Hello are
+ * known (before the client reveals its own key). The Hello may carry an
+ * attestation document to check against key. Returns 0 to accept, -1
+ * with err set. */
+typedef int (*pl_server_key_check)(const uint8_t key[32],
+                                   const Pipeline__V1__Hello *hello, void *arg,
                                    pl_error *err);
 
 /* Client side. On success ch->tx/rx/remote_key are set and *hello holds
@@ -25,5 +28,11 @@ int pl_handshake_client(pl_channel *ch, const uint8_t s_priv[32],
  * step. An unsupported protocol line gets a cleartext "error: " answer. */
 int pl_handshake_server(pl_channel *ch, const uint8_t s_priv[32],
                         Pipeline__V1__Hello **hello, pl_error *err);
+/* The same, with an attestation document (NULL/0: none) placed in the
+ * server's Hello. */
+int pl_handshake_server_attested(pl_channel *ch, const uint8_t s_priv[32],
+                                 const uint8_t *attestation,
+                                 size_t attestation_len,
+                                 Pipeline__V1__Hello **hello, pl_error *err);
 
 #endif

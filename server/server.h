@@ -2,6 +2,7 @@
 #ifndef PIPELINE_SERVER_H
 #define PIPELINE_SERVER_H
 
+#include "attestation.h"
 #include "config.h"
 #include "keys.h"
 #include "transport.h"
@@ -14,9 +15,10 @@ typedef struct pl_server {
     const pl_config *cfg;
     int listen_fd;
     pthread_mutex_t lock;
-    int connections;        /* live connection threads */
-    int execs;              /* running commands */
-    unsigned long accepted; /* connections so far, to name them in logs */
+    int connections;             /* live connection threads */
+    int execs;                   /* running commands */
+    unsigned long accepted;      /* connections so far, to name them in logs */
+    pl_attestation *attestation; /* NULL: not attested */
 } pl_server;
 
 /* Binds the listening socket; fails on a non-loopback TCP address when no

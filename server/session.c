@@ -106,7 +106,14 @@ void pl_session_serve(pl_server *srv, int fd, const char *peer)
     snprintf(s->ch.peer, sizeof s->ch.peer, "%s", peer);
     pl_error err;
     Pipeline__V1__Hello *hello = NULL;
-    if (pl_handshake_server(&s->ch, srv->key.priv, &hello, &err)) {
+    pl_attest_doc *doc =
+        srv->attestation ? pl_attestation_get(srv->attestation) : NULL;
+    int hs = pl_handshake_server_attested(&s->ch, srv->key.priv,
+                                          doc ? doc->data : NULL,
+                                          doc ? doc->len : 0, &hello, &err);
+    if (doc)
+        pl_attestation_put(srv->attestation, doc);
+    if (hs) {
         pl_log("%s: handshake failed: %s", peer, err.msg);
         goto out;
     }

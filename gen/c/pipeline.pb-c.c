@@ -817,7 +817,7 @@ void   pipeline__v1__frame__free_unpacked
   assert(message->base.descriptor == &pipeline__v1__frame__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor pipeline__v1__hello__field_descriptors[3] =
+static const ProtobufCFieldDescriptor pipeline__v1__hello__field_descriptors[4] =
 {
   {
     "software",
@@ -855,8 +855,21 @@ static const ProtobufCFieldDescriptor pipeline__v1__hello__field_descriptors[3] 
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "attestation_document",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Pipeline__V1__Hello, attestation_document),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned pipeline__v1__hello__field_indices_by_name[] = {
+  3,   /* field[3] = attestation_document */
   2,   /* field[2] = features */
   1,   /* field[1] = protocol_version */
   0,   /* field[0] = software */
@@ -864,7 +877,7 @@ static const unsigned pipeline__v1__hello__field_indices_by_name[] = {
 static const ProtobufCIntRange pipeline__v1__hello__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor pipeline__v1__hello__descriptor =
 {
@@ -874,7 +887,7 @@ const ProtobufCMessageDescriptor pipeline__v1__hello__descriptor =
   "Pipeline__V1__Hello",
   "pipeline.v1",
   sizeof(Pipeline__V1__Hello),
-  3,
+  4,
   pipeline__v1__hello__field_descriptors,
   pipeline__v1__hello__field_indices_by_name,
   1,  pipeline__v1__hello__number_ranges,

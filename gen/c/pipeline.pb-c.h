@@ -110,10 +110,16 @@ struct  Pipeline__V1__Hello
    */
   size_t n_features;
   char **features;
+  /*
+   * Server only (message 2), inside an attested enclave: the Nitro Secure
+   * Module's attestation document (COSE_Sign1) whose public_key is this
+   * server's Noise static key. Empty when the server is not attested.
+   */
+  ProtobufCBinaryData attestation_document;
 };
 #define PIPELINE__V1__HELLO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&pipeline__v1__hello__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0,NULL }
+    , (char *)protobuf_c_empty_string, 0, 0,NULL, {0,NULL} }
 
 
 /*

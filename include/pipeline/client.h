@@ -28,6 +28,7 @@
 #include <pipeline/error.h>
 #include <pipeline/keys.h>
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -98,6 +99,74 @@ PL_EXPORT const char *pl_client_server_software(const pl_client *c);
 /* 1 when this was the first contact and the server's key was recorded
  * in the known-servers file. */
 PL_EXPORT int pl_client_recorded_server_key(const pl_client *c);
+
+/* ---- attested enclaves ----------------------------------------------------
+ *
+ * A server inside an AWS Nitro Enclave sends an attestation document that
+ * binds its handshake key to the enclave's measurements (PCRs), signed by
+ * a certificate chain ending at the AWS Nitro root. When any PCR is
+ * expected (or attestation is required), pl_client_connect fails with
+ * PL_ERR_AUTH unless the document verifies: COSE_Sign1 ES384, the chain to
+ * the root, every certificate valid at the document's time, the document
+ * younger than the maximum age, its public key equal to the server's
+ * handshake key, every expected PCR equal. The check happens before this
+ * client's key is sent. An attested server needs no known-servers entry
+ * (nothing is recorded; its key is new after every enclave restart); a
+ * pinned server key is still checked.
+ *
+ *     pl_client_opts_expect_pcr_text(o, "0=<96 hex digits>", &err);
+ *     ... pl_client_connect(&c, o, &err) ...
+ *     pl_attestation_info info;
+ *     if (pl_client_attestation(c, &info) == 0) ... info.pcr[0] ...
+ */
+
+#define PL_PCR_LEN 48 /* SHA-384 */
+#define PL_PCR_COUNT 32
+
+/* PCR index (0..31) must equal the 48 bytes of value. */
+PL_EXPORT int pl_client_opts_expect_pcr(pl_client_opts *o, unsigned index,
+                                        const uint8_t value[PL_PCR_LEN],
+                                        pl_error *err);
+/* The same from text, "N=HEX" (HEX: 96 hex digits), as --expect-pcr. */
+PL_EXPORT int pl_client_opts_expect_pcr_text(pl_client_opts *o,
+                                             const char *spec, pl_error *err);
+/* The trusted root certificate (DER bytes, copied; or a PEM or DER file).
+ * Default: the AWS Nitro Enclaves root, built in. */
+PL_EXPORT int pl_client_opts_set_attestation_root(pl_client_opts *o,
+                                                  const uint8_t *der,
+                                                  size_t len, pl_error *err);
+PL_EXPORT int pl_client_opts_set_attestation_root_file(pl_client_opts *o,
+                                                       const char *path,
+                                                       pl_error *err);
+/* Accept a debug-mode enclave (PCR0..2 all zero); refused by default. */
+PL_EXPORT int pl_client_opts_set_allow_debug(pl_client_opts *o, int allow);
+/* Refuse documents older than this (> 0; default 10800, 3 hours). */
+PL_EXPORT int pl_client_opts_set_attestation_max_age(pl_client_opts *o,
+                                                     int64_t seconds);
+/* Verify the document even when no PCR is expected (to read the server's
+ * measurements, as `pipeline attest` does). */
+PL_EXPORT int pl_client_opts_require_attestation(pl_client_opts *o,
+                                                 int require);
+
+/* The verified document's fields. */
+typedef struct pl_attestation_info {
+    char module_id[128];   /* the issuing NSM */
+    char digest[16];       /* "SHA384" */
+    uint64_t timestamp_ms; /* when the NSM made it, Unix milliseconds */
+    uint32_t pcr_mask;     /* bit N set: pcr[N] was in the document */
+    uint8_t pcr[PL_PCR_COUNT][PL_PCR_LEN];
+    int debug;              /* PCR0..2 all zero: a debug-mode enclave */
+    uint8_t public_key[32]; /* the server's key, as attested */
+    size_t user_data_len;
+    uint8_t user_data[512];
+    size_t nonce_len;
+    uint8_t nonce[512];
+} pl_attestation_info;
+
+/* 0 with info filled when the connection's server was attested (its
+ * document verified); -1 when it was not. */
+PL_EXPORT int pl_client_attestation(const pl_client *c,
+                                    pl_attestation_info *info);
 
 /* ---- ping -------------------------------------------------------------- */
 

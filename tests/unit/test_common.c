@@ -288,7 +288,8 @@ static void *server_side(void *p)
     return NULL;
 }
 
-static int refuse_all(const uint8_t key[32], void *arg, pl_error *err)
+static int refuse_all(const uint8_t key[32], const Pipeline__V1__Hello *hello,
+                      void *arg, pl_error *err)
 {
     return pl_fail(err, PL_ERR_AUTH, "refused");
 }
