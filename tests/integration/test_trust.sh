@@ -141,10 +141,16 @@ for transport in unix tcp; do
     # An authorized-keys file that cannot be read refuses everyone.
     start_server "$transport" "key_file = \"$CKEY\";"
     stop_checked
+    # The log already has the previous server's "listening on" line: wait
+    # for this one's.
+    before=$(grep -c "listening on" "$T/server.log")
     "$PIPELINE_BIN" -c "$CONF" listen --key-file "$T/server.key" \
         --authorized-keys "$T/missing-file" 2>>"$T/server.log" &
     SERVER_PID=$!
-    wait_log "listening on" "$T/server.log"
+    for _ in $(seq 1 200); do
+        [ "$(grep -c "listening on" "$T/server.log")" -gt "$before" ] && break
+        sleep 0.05
+    done
     out=$(pl ping 2>&1)
     rc=$?
     check "unreadable authorized-keys file: client refused (exit $rc)" \
