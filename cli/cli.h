@@ -109,6 +109,7 @@ int cli_load_key(cli_global *g, const char *sub, const char *flag_path,
 
 int listen_main(cli_global *g, int argc, char **argv);
 int run_main(cli_global *g, int argc, char **argv);
+int shell_main(cli_global *g, int argc, char **argv);
 int send_file_main(cli_global *g, int argc, char **argv);
 int recv_file_main(cli_global *g, int argc, char **argv);
 int send_dir_main(cli_global *g, int argc, char **argv);

@@ -18,6 +18,7 @@ static const struct {
 } subcommands[] = {
     {"listen", listen_main, "serve calls (run this inside the enclave)"},
     {"run", run_main, "run a command in the enclave"},
+    {"shell", shell_main, "an interactive shell in the enclave (run -t)"},
     {"send-file", send_file_main, "copy a file into the enclave"},
     {"recv-file", recv_file_main, "copy a file out of the enclave"},
     {"send-dir", send_dir_main, "copy a directory tree into the enclave"},

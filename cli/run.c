@@ -1,6 +1,7 @@
 /* pipeline run: a command in the enclave, like `ssh host cmd`: live
  * output, stdin, forwarded signals and the command's exit status. */
 #include "cli.h"
+#include "tty.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,10 @@
 
 static int sig_pipe[2] = {-1, -1};
 static volatile sig_atomic_t got_sigint;
+/* With -t, an interactive shell ignores SIGINT and SIGTERM; a client told
+ * to stop hangs its terminal up instead, as closing a terminal window
+ * would. */
+static volatile sig_atomic_t hangup_instead;
 
 static void on_signal(int sig)
 {
@@ -22,6 +27,8 @@ static void on_signal(int sig)
     unsigned char b = (unsigned char)sig;
     if (sig == SIGINT)
         got_sigint = 1;
+    if (hangup_instead && sig != SIGWINCH)
+        b = SIGHUP;
     if (write(sig_pipe[1], &b, 1) < 0) {
         /* pipe full: the signals already queued will do */
     }
@@ -34,7 +41,7 @@ static int forward_signals(void)
 {
     if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK))
         return -1;
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH};
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
         struct sigaction old, sa;
         if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
@@ -79,7 +86,25 @@ static void run_usage(FILE *f)
             "  -e, --env NAME=VALUE   set a variable (repeatable)\n"
             "  -w, --cwd DIR          working directory on the server\n"
             "  --timeout SECS         kill the command after SECS (exit "
-            "124)\n" CLI_CONN_HELP);
+            "124)\n"
+            "  -t, --tty              run it on a terminal in the enclave "
+            "(an interactive\n"
+            "                         shell, vi, top); needs a terminal here, "
+            "-tt forces one\n" CLI_CONN_HELP);
+}
+
+static void shell_usage(FILE *f)
+{
+    fprintf(f, "Usage: pipeline shell [OPTIONS]\n\n"
+               "An interactive login shell in the enclave: the server's shell "
+               "(server.shell)\n"
+               "on a terminal, like `pipeline run -t --command 'exec \"$0\" "
+               "-l'`. Exit with\n"
+               "`exit`; the exit status is the shell's.\n\n"
+               "  -e, --env NAME=VALUE   set a variable (repeatable)\n"
+               "  -w, --cwd DIR          working directory on the server\n"
+               "  -t                     force a terminal even when stdin is "
+               "not one\n" CLI_CONN_HELP);
 }
 
 static int valid_env(const char *e)
@@ -111,8 +136,25 @@ static int report(const pl_exec_request *rq, const pl_exec_result *res,
     return res->exit_code & 0xff;
 }
 
-int run_main(cli_global *g, int argc, char **argv)
+/* Sets up -t: the remote terminal's TERM and the local terminal in raw
+ * mode. Returns 0, or the exit code for a usage error. */
+static int setup_tty(const char *sub, int count, pl_exec_tty *t)
 {
+    int local = isatty(0);
+    if (!local && count < 2) {
+        cli_error(sub, "-t needs a terminal on stdin (give -tt to force "
+                       "one anyway)");
+        return EXIT_USAGE;
+    }
+    const char *term = getenv("TERM");
+    t->term = term && term[0] ? term : "dumb";
+    t->terminal_fd = local ? 0 : -1;
+    return 0;
+}
+
+static int run_or_shell(cli_global *g, int argc, char **argv, int shell)
+{
+    const char *sub = shell ? "shell" : "run";
     enum { OPT_COMMAND = OPT_SUB_BASE, OPT_NO_WAIT, OPT_TIMEOUT };
     static const struct option opts[] = {
         CLI_CONN_OPTIONS,
@@ -122,8 +164,18 @@ int run_main(cli_global *g, int argc, char **argv)
         {"env", required_argument, NULL, 'e'},
         {"cwd", required_argument, NULL, 'w'},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"tty", no_argument, NULL, 't'},
         {0},
     };
+    static const struct option shell_opts[] = {
+        CLI_CONN_OPTIONS,
+        {"env", required_argument, NULL, 'e'},
+        {"cwd", required_argument, NULL, 'w'},
+        {"tty", no_argument, NULL, 't'},
+        {0},
+    };
+    int tty = shell ? 1 : 0;
+    pl_exec_tty term = {.terminal_fd = -1};
     cli_conn conn;
     cli_conn_init(&conn);
     pl_exec_request rq;
@@ -136,12 +188,19 @@ int run_main(cli_global *g, int argc, char **argv)
     int rc = EXIT_USAGE, opt;
     long long v;
     /* '+': the first word of ARGV ends our options (run -- ls -la). */
-    while ((opt = getopt_long(argc, argv, "+qhne:w:", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, shell ? "+qhe:w:t" : "+qhne:w:t",
+                              shell ? shell_opts : opts, NULL)) != -1) {
         switch (opt) {
         case 'h':
-            run_usage(stdout);
+            if (shell)
+                shell_usage(stdout);
+            else
+                run_usage(stdout);
             rc = 0;
             goto out;
+        case 't':
+            tty++;
+            break;
         case OPT_COMMAND:
             rq.command = optarg;
             break;
@@ -172,7 +231,16 @@ int run_main(cli_global *g, int argc, char **argv)
         }
     }
     rq.env = env;
-    if (optind < argc) {
+    if (shell) {
+        if (optind < argc) {
+            cli_error(sub, "takes no command (use pipeline run -t -- "
+                           "PROGRAM to run one on a terminal)");
+            goto out;
+        }
+        /* sh -c leaves the shell's own path in $0. */
+        rq.command = "exec \"$0\" -l";
+    }
+    if (optind < argc && !shell) {
         rq.argv = argv + optind;
         rq.argc = argc - optind;
     }
@@ -194,10 +262,22 @@ int run_main(cli_global *g, int argc, char **argv)
         cli_error("run", "--timeout cannot limit a --no-wait command");
         goto out;
     }
+    if (tty && rq.no_wait) {
+        cli_error("run", "-t cannot go with --no-wait: a detached command "
+                         "has no terminal");
+        goto out;
+    }
+    if (tty) {
+        if ((rc = setup_tty(sub, tty, &term)) != 0)
+            goto out;
+        rq.tty = &term;
+        hangup_instead = 1;
+        rc = EXIT_USAGE;
+    }
 
     ensure_stdio();
     pl_client *c;
-    rc = cli_connect(g, "run", &conn, &c);
+    rc = cli_connect(g, sub, &conn, &c);
     if (rc)
         goto out;
     if (forward_signals()) {
@@ -212,7 +292,19 @@ int run_main(cli_global *g, int argc, char **argv)
                      .signal_fd = sig_pipe[0]};
     pl_exec_result res;
     pl_error err;
-    if (pl_client_exec(c, &rq, &io, &res, &err) == 0) {
+    /* Raw only now: connection errors above print on a sane terminal. */
+    if (term.terminal_fd >= 0 && cli_tty_raw(term.terminal_fd) < 0) {
+        cli_error(sub, "cannot set the terminal to raw mode: %s",
+                  strerror(errno));
+        pl_client_close(c);
+        rc = EXIT_CONNECTION;
+        goto out;
+    }
+    if (term.terminal_fd >= 0)
+        term.modes = cli_tty_saved();
+    int call_rc = pl_client_exec(c, &rq, &io, &res, &err);
+    cli_tty_restore();
+    if (call_rc == 0) {
         pl_client_close(c);
         rc = report(&rq, &res, conn.quiet);
     } else {
@@ -232,4 +324,14 @@ int run_main(cli_global *g, int argc, char **argv)
 out:
     free(env);
     return rc;
+}
+
+int run_main(cli_global *g, int argc, char **argv)
+{
+    return run_or_shell(g, argc, argv, 0);
+}
+
+int shell_main(cli_global *g, int argc, char **argv)
+{
+    return run_or_shell(g, argc, argv, 1);
 }

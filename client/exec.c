@@ -6,12 +6,15 @@
  */
 #include "exec.h"
 #include "escape.h"
+#include "ttymodes.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,19 +33,38 @@ typedef struct exec_client {
     pl_client *c;
     const pl_exec_io *io;
     pl_exec_result *res;
-    int stdin_fd;   /* -1 once at EOF or not streaming */
-    int input_done; /* EndOfStream(STDIN) queued, or no stdin at all */
-    int send_dead;  /* the server stopped taking our frames */
+    const pl_exec_tty *tty; /* the request's terminal, or NULL */
+    int stdin_fd;           /* -1 once at EOF or not streaming */
+    int input_done;         /* EndOfStream(STDIN) queued, or no stdin at all */
+    int send_dead;          /* the server stopped taking our frames */
     int sent_signal;
     int signal_fd; /* -1 once the signal pipe is closed */
     int sigs[MAX_SIGNALS];
     int nsigs;
     int last_sig;
+    int winch;          /* the window changed: send its size */
     int force;          /* a second signal: give up now */
     double sig_first;   /* when the first signal arrived, or 0 */
     double progress_at; /* when the server last took bytes from us */
     uint8_t *buf;
 } exec_client;
+
+/* The size to give the remote terminal: the local terminal's, else the
+ * caller's, else 24x80. */
+static void window_size(const pl_exec_tty *t, Pipeline__V1__WindowSize *ws)
+{
+    struct winsize w;
+    if (t->terminal_fd >= 0 && ioctl(t->terminal_fd, TIOCGWINSZ, &w) == 0 &&
+        w.ws_row && w.ws_col) {
+        ws->rows = w.ws_row;
+        ws->cols = w.ws_col;
+        ws->width_px = w.ws_xpixel;
+        ws->height_px = w.ws_ypixel;
+    } else {
+        ws->rows = t->rows ? t->rows : 24;
+        ws->cols = t->cols ? t->cols : 80;
+    }
+}
 
 static int send_request(pl_client *c, const pl_exec_request *rq, int no_stdin,
                         pl_error *err)
@@ -83,6 +105,31 @@ static int send_request(pl_client *c, const pl_exec_request *rq, int no_stdin,
     r.timeout_secs = rq->timeout_secs;
     r.no_wait = rq->no_wait != 0;
     r.no_stdin = no_stdin != 0;
+    Pipeline__V1__Terminal tty = PIPELINE__V1__TERMINAL__INIT;
+    Pipeline__V1__WindowSize ws = PIPELINE__V1__WINDOW_SIZE__INIT;
+    Pipeline__V1__Terminal__ModesEntry ent[64], *entp[64];
+    if (rq->tty) {
+        tty.term = (char *)(rq->tty->term ? rq->tty->term : "dumb");
+        window_size(rq->tty, &ws);
+        tty.size = &ws;
+        struct termios tio;
+        pl_tty_mode modes[64];
+        size_t nm = 0;
+        if (rq->tty->modes)
+            nm = pl_tty_modes_get(rq->tty->modes, modes, 64);
+        else if (rq->tty->terminal_fd >= 0 &&
+                 tcgetattr(rq->tty->terminal_fd, &tio) == 0)
+            nm = pl_tty_modes_get(&tio, modes, 64);
+        for (size_t i = 0; i < nm; i++) {
+            pipeline__v1__terminal__modes_entry__init(&ent[i]);
+            ent[i].key = (char *)modes[i].name;
+            ent[i].value = modes[i].value;
+            entp[i] = &ent[i];
+        }
+        tty.n_modes = nm;
+        tty.modes = entp;
+        r.tty = &tty;
+    }
     pl_frame f = PIPELINE__V1__FRAME__INIT;
     f.body_case = PIPELINE__V1__FRAME__BODY_EXEC;
     f.exec = &r;
@@ -205,6 +252,10 @@ static void read_signals(exec_client *x)
     if (n == 0)
         x->signal_fd = -1;
     for (ssize_t i = 0; i < n; i++) {
+        if (b[i] == SIGWINCH) { /* not for the remote process group */
+            x->winch = x->tty != NULL;
+            continue;
+        }
         if (x->sig_first)
             x->force = 1;
         else
@@ -234,6 +285,19 @@ static int queue_signal(exec_client *x, pl_error *err)
     pl_frame f = PIPELINE__V1__FRAME__INIT;
     f.body_case = PIPELINE__V1__FRAME__BODY_SIGNAL;
     f.signal = &s;
+    int rc = pl_channel_queue(&x->c->ch, &f, err);
+    note_queued(x);
+    return rc;
+}
+
+static int queue_window(exec_client *x, pl_error *err)
+{
+    x->winch = 0;
+    Pipeline__V1__WindowSize ws = PIPELINE__V1__WINDOW_SIZE__INIT;
+    window_size(x->tty, &ws);
+    pl_frame f = PIPELINE__V1__FRAME__INIT;
+    f.body_case = PIPELINE__V1__FRAME__BODY_WINDOW_SIZE;
+    f.window_size = &ws;
     int rc = pl_channel_queue(&x->c->ch, &f, err);
     note_queued(x);
     return rc;
@@ -320,6 +384,11 @@ static int loop(exec_client *x, pl_error *err)
                 x->send_dead = 1;
             continue;
         }
+        if (can_queue && x->winch) {
+            if (queue_window(x, &werr) < 0)
+                x->send_dead = 1;
+            continue;
+        }
         int timeout = -1;
         if (x->sig_first) {
             if (give_up(x, now_ms()))
@@ -375,6 +444,7 @@ int pl_client_exec(pl_client *c, const pl_exec_request *req,
         .stdin_fd = no_stdin ? -1 : io->stdin_fd,
         .input_done = no_stdin,
         .signal_fd = io->signal_fd,
+        .tty = req->tty,
     };
     if (send_request(c, req, no_stdin, err))
         return -1;

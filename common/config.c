@@ -24,6 +24,7 @@ static void defaults(pl_config *c)
     c->handshake_timeout_ms = 10000;
     c->idle_timeout_ms = 0;
     c->allow_exec = 1;
+    c->allow_tty = 1;
     c->allow_files = 1;
     c->read_only = 0;
     c->kill_grace_ms = 2000;
@@ -158,6 +159,7 @@ int pl_config_load(pl_config *c, const char *path, int required, pl_error *err)
         get_secs(&cf, "server.idle_timeout", &c->idle_timeout_ms, path, err) ||
         get_secs(&cf, "server.kill_grace", &c->kill_grace_ms, path, err) ||
         get_bool(&cf, "server.allow_exec", &c->allow_exec, path, err) ||
+        get_bool(&cf, "server.allow_tty", &c->allow_tty, path, err) ||
         get_bool(&cf, "server.allow_files", &c->allow_files, path, err) ||
         get_bool(&cf, "server.read_only", &c->read_only, path, err) ||
         get_str(&cf, "server.root", &c->root, path, err) ||

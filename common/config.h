@@ -31,6 +31,7 @@ typedef struct pl_config {
     int handshake_timeout_ms; /* "server.handshake_timeout" (seconds) */
     int idle_timeout_ms;      /* "server.idle_timeout" (seconds, 0 = none) */
     int allow_exec;           /* "server.allow_exec" */
+    int allow_tty;            /* "server.allow_tty": run -t */
     int allow_files;          /* "server.allow_files" */
     int read_only;            /* "server.read_only" */
     char *root;               /* "server.root" */

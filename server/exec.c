@@ -11,6 +11,7 @@
  */
 #include "escape.h"
 #include "exec_internal.h"
+#include "exec_tty.h"
 #include "log.h"
 
 #include <errno.h>
@@ -143,6 +144,35 @@ nomem:
     return -1;
 }
 
+/* The terminal's TERM goes first, so an explicit -e TERM=... still wins. */
+static int add_term(exec_call *x, const char *term, char *msg, size_t msglen)
+{
+    if (!term || !term[0])
+        term = "dumb";
+    if (!exec_tty_term_ok(term)) {
+        snprintf(msg, msglen, "terminal type \"%.70s\" is not a plain name",
+                 term);
+        return -1;
+    }
+    char **env = calloc(x->nenv + 1, sizeof *env);
+    size_t len = strlen("TERM=") + strlen(term) + 1;
+    char *e = malloc(len);
+    if (!env || !e) {
+        free(env);
+        free(e);
+        snprintf(msg, msglen, "out of memory");
+        return -1;
+    }
+    snprintf(e, len, "TERM=%s", term);
+    env[0] = e;
+    for (size_t i = 0; i < x->nenv; i++)
+        env[i + 1] = x->extra_env[i];
+    free(x->extra_env);
+    x->extra_env = env;
+    x->nenv++;
+    return 0;
+}
+
 static void exec_call_free(exec_call *x)
 {
     exec_live_remove(x);
@@ -168,11 +198,24 @@ static int exec_attached(exec_call *x, char **envp,
                          const Pipeline__V1__ExecRequest *rq)
 {
     pl_session *s = x->s;
-    pl_spawn_req sr = {
-        .argv = x->argv, .envp = envp, .cwd = x->cwd, .no_stdin = x->no_stdin};
-    char msg[512];
+    pl_spawn_req sr = {.argv = x->argv,
+                       .envp = envp,
+                       .cwd = x->cwd,
+                       .no_stdin = x->no_stdin,
+                       .tty_master = -1};
+    char msg[512], slave[64];
     x->t_start = now_ms();
+    if (x->tty) {
+        sr.tty_master =
+            exec_tty_open(rq->tty, slave, sizeof slave, msg, sizeof msg);
+        if (sr.tty_master < 0)
+            return exec_refuse(s, x->no_stdin,
+                               PIPELINE__V1__CODE__CODE_UNAVAILABLE, msg);
+        sr.tty_path = slave;
+    }
     int rc = pl_spawn(&sr, &x->child, msg, sizeof msg);
+    if (rc != 0 && sr.tty_master >= 0)
+        close(sr.tty_master);
     if (rc < 0)
         return exec_refuse(s, x->no_stdin, PIPELINE__V1__CODE__CODE_UNAVAILABLE,
                            msg);
@@ -219,11 +262,11 @@ static int exec_attached(exec_call *x, char **envp,
     }
     char how[64];
     exec_status_text(x->status, x->timed_out, how, sizeof how);
-    pl_log("%s: exec by %s: %s: pid %d, %s, %.3f s, stdin %llu, stdout %llu, "
-           "stderr %llu bytes",
-           s->peer, s->client_key, x->desc, (int)x->child.pid, how, secs,
-           (unsigned long long)x->n_in, (unsigned long long)x->n_out,
-           (unsigned long long)x->n_err);
+    pl_log("%s: exec by %s: %s%s: pid %d, %s, %.3f s, stdin %llu, stdout "
+           "%llu, stderr %llu bytes",
+           s->peer, s->client_key, x->desc, x->tty ? " (terminal)" : "",
+           (int)x->child.pid, how, secs, (unsigned long long)x->n_in,
+           (unsigned long long)x->n_out, (unsigned long long)x->n_err);
     return exec_finish_call(s, x->no_stdin || x->stdin_eos);
 }
 
@@ -240,6 +283,7 @@ int pl_handle_exec(pl_session *s, pl_frame *req)
     x->child.pid = -1;
     x->child.in_fd = x->child.out_fd = x->child.err_fd = -1;
     x->no_stdin = rq->no_stdin;
+    x->tty = rq->tty != NULL;
     s->ch.timeout_ms = SEND_TIMEOUT_MS;
     int rc;
     char msg[512];
@@ -251,6 +295,23 @@ int pl_handle_exec(pl_session *s, pl_frame *req)
     }
     if (parse_request(x, rq, s->cfg->shell ? s->cfg->shell : "/bin/sh", msg,
                       sizeof msg)) {
+        rc = exec_refuse(s, x->no_stdin,
+                         PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT, msg);
+        goto out;
+    }
+    if (x->tty && !s->cfg->allow_tty) {
+        rc = exec_refuse(
+            s, x->no_stdin, PIPELINE__V1__CODE__CODE_PERMISSION_DENIED,
+            "terminals are disabled on this server (server.allow_tty)");
+        goto out;
+    }
+    if (x->tty && rq->no_wait) {
+        rc = exec_refuse(s, x->no_stdin,
+                         PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,
+                         "a detached command (no_wait) cannot have a terminal");
+        goto out;
+    }
+    if (x->tty && add_term(x, rq->tty->term, msg, sizeof msg)) {
         rc = exec_refuse(s, x->no_stdin,
                          PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT, msg);
         goto out;

@@ -20,6 +20,7 @@
 typedef struct exec_call {
     pl_session *s;
     int no_stdin;
+    int tty;     /* on a pseudo-terminal: child.out_fd is its master */
     char **argv; /* NULL-terminated, owned */
     size_t argc;
     char **extra_env;

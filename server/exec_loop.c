@@ -2,6 +2,7 @@
  * child's output to the client as Data frames, signals, the timeout and
  * the child's exit, until the result is sent or the client is gone. */
 #include "exec_internal.h"
+#include "exec_tty.h"
 #include "log.h"
 
 #include <errno.h>
@@ -27,6 +28,16 @@ void exec_set_gone(exec_call *x, int protocol, const char *why)
     snprintf(x->gone_why, sizeof x->gone_why, "%s", why);
 }
 
+/* The client's stdin has ended: a pipe is closed; a terminal is typed
+ * its end-of-file character instead, since closing our side of it would
+ * end the output too. */
+static void end_stdin(exec_call *x)
+{
+    if (x->tty && x->child.in_fd >= 0)
+        exec_tty_send_eof(x->child.in_fd);
+    exec_close_stdin(x);
+}
+
 static void write_stdin(exec_call *x)
 {
     while (x->in_frame) {
@@ -40,7 +51,7 @@ static void write_stdin(exec_call *x)
                 pl_frame_free(x->in_frame);
                 x->in_frame = NULL;
                 if (x->stdin_eos)
-                    exec_close_stdin(x);
+                    end_stdin(x);
             }
         } else if (n < 0 && errno == EINTR) {
             continue;
@@ -87,7 +98,13 @@ static void on_frame(exec_call *x, pl_frame *f)
         }
         x->stdin_eos = 1;
         if (!x->in_frame)
-            exec_close_stdin(x);
+            end_stdin(x);
+        break;
+    case PIPELINE__V1__FRAME__BODY_WINDOW_SIZE:
+        /* Resizes race with the command's end and with a client that
+         * asked for no terminal; neither is worth ending the call. */
+        if (x->tty && x->child.out_fd >= 0)
+            exec_tty_resize(x->child.out_fd, f->window_size);
         break;
     case PIPELINE__V1__FRAME__BODY_SIGNAL: {
         int sig = f->signal->signo;

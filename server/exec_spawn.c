@@ -197,7 +197,7 @@ int pl_spawn(const pl_spawn_req *r, pl_child *c, char *msg, size_t msglen)
         rc = e == ENOMEM ? -1 : e == EACCES ? 126 : 127;
         goto out;
     }
-    int piped = !r->detach;
+    int piped = !r->detach && !r->tty_path;
     if (piped && ((!r->no_stdin && make_pipe(in, 1)) || make_pipe(out, 1) ||
                   make_pipe(err, 0))) {
         snprintf(msg, msglen, "cannot create pipes: %s", strerror(errno));
@@ -208,7 +208,14 @@ int pl_spawn(const pl_spawn_req *r, pl_child *c, char *msg, size_t msglen)
     posix_spawnattr_t at;
     posix_spawn_file_actions_init(&fa);
     posix_spawnattr_init(&at);
-    if (piped) {
+    if (r->tty_path) {
+        /* After POSIX_SPAWN_SETSID the child leads a session without a
+         * terminal, so opening the slave (no O_NOCTTY) makes it the
+         * controlling terminal, with the child's group in the foreground. */
+        posix_spawn_file_actions_addopen(&fa, 0, r->tty_path, O_RDWR, 0);
+        posix_spawn_file_actions_adddup2(&fa, 0, 1);
+        posix_spawn_file_actions_adddup2(&fa, 0, 2);
+    } else if (piped) {
         if (r->no_stdin)
             posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
         else
@@ -249,7 +256,12 @@ int pl_spawn(const pl_spawn_req *r, pl_child *c, char *msg, size_t msglen)
         goto out;
     }
     c->pid = pid;
-    if (piped) {
+    if (r->tty_path) {
+        /* Two descriptors on the one master, so ending stdin (closing
+         * in_fd) leaves the output open. */
+        c->in_fd = fcntl(r->tty_master, F_DUPFD_CLOEXEC, 3);
+        c->out_fd = r->tty_master;
+    } else if (piped) {
         c->in_fd = in[1];
         c->out_fd = out[0];
         c->err_fd = err[0];

@@ -15,6 +15,11 @@ typedef struct pl_spawn_req {
     const char *cwd;   /* NULL: the server's */
     int no_stdin;      /* stdin is /dev/null */
     int detach;        /* stdin /dev/null, stdout/stderr the server's */
+    /* A pseudo-terminal instead of pipes: the slave's path becomes the
+     * command's controlling terminal and its 0, 1 and 2; tty_master is our
+     * side, handed over to the child's in_fd/out_fd on success. */
+    const char *tty_path;
+    int tty_master;
 } pl_spawn_req;
 
 typedef struct pl_child {

@@ -322,6 +322,102 @@ void   pipeline__v1__exec_request__free_unpacked
   assert(message->base.descriptor == &pipeline__v1__exec_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   pipeline__v1__terminal__modes_entry__init
+                     (Pipeline__V1__Terminal__ModesEntry         *message)
+{
+  static const Pipeline__V1__Terminal__ModesEntry init_value = PIPELINE__V1__TERMINAL__MODES_ENTRY__INIT;
+  *message = init_value;
+}
+void   pipeline__v1__terminal__init
+                     (Pipeline__V1__Terminal         *message)
+{
+  static const Pipeline__V1__Terminal init_value = PIPELINE__V1__TERMINAL__INIT;
+  *message = init_value;
+}
+size_t pipeline__v1__terminal__get_packed_size
+                     (const Pipeline__V1__Terminal *message)
+{
+  assert(message->base.descriptor == &pipeline__v1__terminal__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t pipeline__v1__terminal__pack
+                     (const Pipeline__V1__Terminal *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &pipeline__v1__terminal__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t pipeline__v1__terminal__pack_to_buffer
+                     (const Pipeline__V1__Terminal *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &pipeline__v1__terminal__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Pipeline__V1__Terminal *
+       pipeline__v1__terminal__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Pipeline__V1__Terminal *)
+     protobuf_c_message_unpack (&pipeline__v1__terminal__descriptor,
+                                allocator, len, data);
+}
+void   pipeline__v1__terminal__free_unpacked
+                     (Pipeline__V1__Terminal *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &pipeline__v1__terminal__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   pipeline__v1__window_size__init
+                     (Pipeline__V1__WindowSize         *message)
+{
+  static const Pipeline__V1__WindowSize init_value = PIPELINE__V1__WINDOW_SIZE__INIT;
+  *message = init_value;
+}
+size_t pipeline__v1__window_size__get_packed_size
+                     (const Pipeline__V1__WindowSize *message)
+{
+  assert(message->base.descriptor == &pipeline__v1__window_size__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t pipeline__v1__window_size__pack
+                     (const Pipeline__V1__WindowSize *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &pipeline__v1__window_size__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t pipeline__v1__window_size__pack_to_buffer
+                     (const Pipeline__V1__WindowSize *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &pipeline__v1__window_size__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Pipeline__V1__WindowSize *
+       pipeline__v1__window_size__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Pipeline__V1__WindowSize *)
+     protobuf_c_message_unpack (&pipeline__v1__window_size__descriptor,
+                                allocator, len, data);
+}
+void   pipeline__v1__window_size__free_unpacked
+                     (Pipeline__V1__WindowSize *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &pipeline__v1__window_size__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   pipeline__v1__exec_started__init
                      (Pipeline__V1__ExecStarted         *message)
 {
@@ -1162,7 +1258,7 @@ const ProtobufCMessageDescriptor pipeline__v1__ping_result__descriptor =
   (ProtobufCMessageInit) pipeline__v1__ping_result__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor pipeline__v1__exec_request__field_descriptors[7] =
+static const ProtobufCFieldDescriptor pipeline__v1__exec_request__field_descriptors[8] =
 {
   {
     "argv",
@@ -1248,6 +1344,18 @@ static const ProtobufCFieldDescriptor pipeline__v1__exec_request__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "tty",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Pipeline__V1__ExecRequest, tty),
+    &pipeline__v1__terminal__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned pipeline__v1__exec_request__field_indices_by_name[] = {
   0,   /* field[0] = argv */
@@ -1257,11 +1365,12 @@ static const unsigned pipeline__v1__exec_request__field_indices_by_name[] = {
   6,   /* field[6] = no_stdin */
   5,   /* field[5] = no_wait */
   4,   /* field[4] = timeout_secs */
+  7,   /* field[7] = tty */
 };
 static const ProtobufCIntRange pipeline__v1__exec_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor pipeline__v1__exec_request__descriptor =
 {
@@ -1271,11 +1380,203 @@ const ProtobufCMessageDescriptor pipeline__v1__exec_request__descriptor =
   "Pipeline__V1__ExecRequest",
   "pipeline.v1",
   sizeof(Pipeline__V1__ExecRequest),
-  7,
+  8,
   pipeline__v1__exec_request__field_descriptors,
   pipeline__v1__exec_request__field_indices_by_name,
   1,  pipeline__v1__exec_request__number_ranges,
   (ProtobufCMessageInit) pipeline__v1__exec_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor pipeline__v1__terminal__modes_entry__field_descriptors[2] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Pipeline__V1__Terminal__ModesEntry, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Pipeline__V1__Terminal__ModesEntry, value),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned pipeline__v1__terminal__modes_entry__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange pipeline__v1__terminal__modes_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor pipeline__v1__terminal__modes_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "pipeline.v1.Terminal.ModesEntry",
+  "ModesEntry",
+  "Pipeline__V1__Terminal__ModesEntry",
+  "pipeline.v1",
+  sizeof(Pipeline__V1__Terminal__ModesEntry),
+  2,
+  pipeline__v1__terminal__modes_entry__field_descriptors,
+  pipeline__v1__terminal__modes_entry__field_indices_by_name,
+  1,  pipeline__v1__terminal__modes_entry__number_ranges,
+  (ProtobufCMessageInit) pipeline__v1__terminal__modes_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor pipeline__v1__terminal__field_descriptors[3] =
+{
+  {
+    "term",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Pipeline__V1__Terminal, term),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "size",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Pipeline__V1__Terminal, size),
+    &pipeline__v1__window_size__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "modes",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Pipeline__V1__Terminal, n_modes),
+    offsetof(Pipeline__V1__Terminal, modes),
+    &pipeline__v1__terminal__modes_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned pipeline__v1__terminal__field_indices_by_name[] = {
+  2,   /* field[2] = modes */
+  1,   /* field[1] = size */
+  0,   /* field[0] = term */
+};
+static const ProtobufCIntRange pipeline__v1__terminal__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor pipeline__v1__terminal__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "pipeline.v1.Terminal",
+  "Terminal",
+  "Pipeline__V1__Terminal",
+  "pipeline.v1",
+  sizeof(Pipeline__V1__Terminal),
+  3,
+  pipeline__v1__terminal__field_descriptors,
+  pipeline__v1__terminal__field_indices_by_name,
+  1,  pipeline__v1__terminal__number_ranges,
+  (ProtobufCMessageInit) pipeline__v1__terminal__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor pipeline__v1__window_size__field_descriptors[4] =
+{
+  {
+    "rows",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Pipeline__V1__WindowSize, rows),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cols",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Pipeline__V1__WindowSize, cols),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "width_px",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Pipeline__V1__WindowSize, width_px),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "height_px",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Pipeline__V1__WindowSize, height_px),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned pipeline__v1__window_size__field_indices_by_name[] = {
+  1,   /* field[1] = cols */
+  3,   /* field[3] = height_px */
+  0,   /* field[0] = rows */
+  2,   /* field[2] = width_px */
+};
+static const ProtobufCIntRange pipeline__v1__window_size__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor pipeline__v1__window_size__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "pipeline.v1.WindowSize",
+  "WindowSize",
+  "Pipeline__V1__WindowSize",
+  "pipeline.v1",
+  sizeof(Pipeline__V1__WindowSize),
+  4,
+  pipeline__v1__window_size__field_descriptors,
+  pipeline__v1__window_size__field_indices_by_name,
+  1,  pipeline__v1__window_size__number_ranges,
+  (ProtobufCMessageInit) pipeline__v1__window_size__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor pipeline__v1__exec_started__field_descriptors[1] =
@@ -1879,7 +2180,7 @@ const ProtobufCMessageDescriptor pipeline__v1__dir_entry__descriptor =
   (ProtobufCMessageInit) pipeline__v1__dir_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor pipeline__v1__frame__field_descriptors[16] =
+static const ProtobufCFieldDescriptor pipeline__v1__frame__field_descriptors[17] =
 {
   {
     "status",
@@ -2073,6 +2374,18 @@ static const ProtobufCFieldDescriptor pipeline__v1__frame__field_descriptors[16]
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "window_size",
+    17,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Pipeline__V1__Frame, body_case),
+    offsetof(Pipeline__V1__Frame, window_size),
+    &pipeline__v1__window_size__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned pipeline__v1__frame__field_indices_by_name[] = {
   1,   /* field[1] = data */
@@ -2091,11 +2404,12 @@ static const unsigned pipeline__v1__frame__field_indices_by_name[] = {
   7,   /* field[7] = signal */
   0,   /* field[0] = status */
   12,   /* field[12] = transfer_result */
+  16,   /* field[16] = window_size */
 };
 static const ProtobufCIntRange pipeline__v1__frame__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 16 }
+  { 0, 17 }
 };
 const ProtobufCMessageDescriptor pipeline__v1__frame__descriptor =
 {
@@ -2105,7 +2419,7 @@ const ProtobufCMessageDescriptor pipeline__v1__frame__descriptor =
   "Pipeline__V1__Frame",
   "pipeline.v1",
   sizeof(Pipeline__V1__Frame),
-  16,
+  17,
   pipeline__v1__frame__field_descriptors,
   pipeline__v1__frame__field_indices_by_name,
   1,  pipeline__v1__frame__number_ranges,

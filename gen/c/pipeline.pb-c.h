@@ -22,6 +22,9 @@ typedef struct Pipeline__V1__EndOfStream Pipeline__V1__EndOfStream;
 typedef struct Pipeline__V1__PingRequest Pipeline__V1__PingRequest;
 typedef struct Pipeline__V1__PingResult Pipeline__V1__PingResult;
 typedef struct Pipeline__V1__ExecRequest Pipeline__V1__ExecRequest;
+typedef struct Pipeline__V1__Terminal Pipeline__V1__Terminal;
+typedef struct Pipeline__V1__Terminal__ModesEntry Pipeline__V1__Terminal__ModesEntry;
+typedef struct Pipeline__V1__WindowSize Pipeline__V1__WindowSize;
 typedef struct Pipeline__V1__ExecStarted Pipeline__V1__ExecStarted;
 typedef struct Pipeline__V1__Signal Pipeline__V1__Signal;
 typedef struct Pipeline__V1__ExecResult Pipeline__V1__ExecResult;
@@ -235,10 +238,67 @@ struct  Pipeline__V1__ExecRequest
    * the command's stdin is /dev/null; the client sends none
    */
   protobuf_c_boolean no_stdin;
+  /*
+   * set: run the command on a new pseudo-terminal (run -t)
+   */
+  Pipeline__V1__Terminal *tty;
 };
 #define PIPELINE__V1__EXEC_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&pipeline__v1__exec_request__descriptor) \
-    , 0,NULL, {0,NULL}, 0,NULL, {0,NULL}, 0, 0, 0 }
+    , 0,NULL, {0,NULL}, 0,NULL, {0,NULL}, 0, 0, 0, NULL }
+
+
+struct  Pipeline__V1__Terminal__ModesEntry
+{
+  ProtobufCMessage base;
+  char *key;
+  uint32_t value;
+};
+#define PIPELINE__V1__TERMINAL__MODES_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&pipeline__v1__terminal__modes_entry__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * A pseudo-terminal for an interactive command. Its output (stdout and
+ * stderr merged, as a terminal merges them) comes as Data(STDOUT).
+ */
+struct  Pipeline__V1__Terminal
+{
+  ProtobufCMessage base;
+  /*
+   * TERM for the command, e.g. "xterm-256color"
+   */
+  char *term;
+  /*
+   * the client's window; 0 rows/cols: 24x80
+   */
+  Pipeline__V1__WindowSize *size;
+  /*
+   * termios settings by name ("VERASE", "IUTF8", ...)
+   */
+  size_t n_modes;
+  Pipeline__V1__Terminal__ModesEntry **modes;
+};
+#define PIPELINE__V1__TERMINAL__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&pipeline__v1__terminal__descriptor) \
+    , (char *)protobuf_c_empty_string, NULL, 0,NULL }
+
+
+/*
+ * The client's window size; also a frame of its own when the window changes.
+ */
+struct  Pipeline__V1__WindowSize
+{
+  ProtobufCMessage base;
+  uint32_t rows;
+  uint32_t cols;
+  uint32_t width_px;
+  uint32_t height_px;
+};
+#define PIPELINE__V1__WINDOW_SIZE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&pipeline__v1__window_size__descriptor) \
+    , 0, 0, 0, 0 }
 
 
 struct  Pipeline__V1__ExecStarted
@@ -443,7 +503,8 @@ typedef enum {
   PIPELINE__V1__FRAME__BODY_TRANSFER_RESULT = 13,
   PIPELINE__V1__FRAME__BODY_PUT_DIR = 14,
   PIPELINE__V1__FRAME__BODY_GET_DIR = 15,
-  PIPELINE__V1__FRAME__BODY_DIR_ENTRY = 16
+  PIPELINE__V1__FRAME__BODY_DIR_ENTRY = 16,
+  PIPELINE__V1__FRAME__BODY_WINDOW_SIZE = 17
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(PIPELINE__V1__FRAME__BODY__CASE)
 } Pipeline__V1__Frame__BodyCase;
 
@@ -471,6 +532,10 @@ struct  Pipeline__V1__Frame
     Pipeline__V1__PutDirRequest *put_dir;
     Pipeline__V1__GetDirRequest *get_dir;
     Pipeline__V1__DirEntry *dir_entry;
+    /*
+     * client to server during an Exec with a tty
+     */
+    Pipeline__V1__WindowSize *window_size;
   };
 };
 #define PIPELINE__V1__FRAME__INIT \
@@ -610,6 +675,47 @@ Pipeline__V1__ExecRequest *
                       const uint8_t       *data);
 void   pipeline__v1__exec_request__free_unpacked
                      (Pipeline__V1__ExecRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Pipeline__V1__Terminal__ModesEntry methods */
+void   pipeline__v1__terminal__modes_entry__init
+                     (Pipeline__V1__Terminal__ModesEntry         *message);
+/* Pipeline__V1__Terminal methods */
+void   pipeline__v1__terminal__init
+                     (Pipeline__V1__Terminal         *message);
+size_t pipeline__v1__terminal__get_packed_size
+                     (const Pipeline__V1__Terminal   *message);
+size_t pipeline__v1__terminal__pack
+                     (const Pipeline__V1__Terminal   *message,
+                      uint8_t             *out);
+size_t pipeline__v1__terminal__pack_to_buffer
+                     (const Pipeline__V1__Terminal   *message,
+                      ProtobufCBuffer     *buffer);
+Pipeline__V1__Terminal *
+       pipeline__v1__terminal__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   pipeline__v1__terminal__free_unpacked
+                     (Pipeline__V1__Terminal *message,
+                      ProtobufCAllocator *allocator);
+/* Pipeline__V1__WindowSize methods */
+void   pipeline__v1__window_size__init
+                     (Pipeline__V1__WindowSize         *message);
+size_t pipeline__v1__window_size__get_packed_size
+                     (const Pipeline__V1__WindowSize   *message);
+size_t pipeline__v1__window_size__pack
+                     (const Pipeline__V1__WindowSize   *message,
+                      uint8_t             *out);
+size_t pipeline__v1__window_size__pack_to_buffer
+                     (const Pipeline__V1__WindowSize   *message,
+                      ProtobufCBuffer     *buffer);
+Pipeline__V1__WindowSize *
+       pipeline__v1__window_size__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   pipeline__v1__window_size__free_unpacked
+                     (Pipeline__V1__WindowSize *message,
                       ProtobufCAllocator *allocator);
 /* Pipeline__V1__ExecStarted methods */
 void   pipeline__v1__exec_started__init
@@ -843,6 +949,15 @@ typedef void (*Pipeline__V1__PingResult_Closure)
 typedef void (*Pipeline__V1__ExecRequest_Closure)
                  (const Pipeline__V1__ExecRequest *message,
                   void *closure_data);
+typedef void (*Pipeline__V1__Terminal__ModesEntry_Closure)
+                 (const Pipeline__V1__Terminal__ModesEntry *message,
+                  void *closure_data);
+typedef void (*Pipeline__V1__Terminal_Closure)
+                 (const Pipeline__V1__Terminal *message,
+                  void *closure_data);
+typedef void (*Pipeline__V1__WindowSize_Closure)
+                 (const Pipeline__V1__WindowSize *message,
+                  void *closure_data);
 typedef void (*Pipeline__V1__ExecStarted_Closure)
                  (const Pipeline__V1__ExecStarted *message,
                   void *closure_data);
@@ -958,6 +1073,9 @@ extern const ProtobufCMessageDescriptor pipeline__v1__end_of_stream__descriptor;
 extern const ProtobufCMessageDescriptor pipeline__v1__ping_request__descriptor;
 extern const ProtobufCMessageDescriptor pipeline__v1__ping_result__descriptor;
 extern const ProtobufCMessageDescriptor pipeline__v1__exec_request__descriptor;
+extern const ProtobufCMessageDescriptor pipeline__v1__terminal__descriptor;
+extern const ProtobufCMessageDescriptor pipeline__v1__terminal__modes_entry__descriptor;
+extern const ProtobufCMessageDescriptor pipeline__v1__window_size__descriptor;
 extern const ProtobufCMessageDescriptor pipeline__v1__exec_started__descriptor;
 extern const ProtobufCMessageDescriptor pipeline__v1__signal__descriptor;
 extern const ProtobufCMessageDescriptor pipeline__v1__exec_result__descriptor;

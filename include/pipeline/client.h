@@ -31,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <termios.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -193,16 +194,32 @@ PL_EXPORT int pl_client_ping(pl_client *c, pl_ping_info *info, pl_error *err);
  * added in later versions then keep their default meaning.
  */
 
+/* A pseudo-terminal for the command (run -t): it gets a terminal of its
+ * own on the server, its output (stdout and stderr merged) comes to
+ * stdout_fd, and stdin is what would be typed on it. */
+typedef struct pl_exec_tty {
+    const char *term; /* TERM for the command; NULL: "dumb" */
+    /* A local terminal whose modes (erase character, UTF-8, ...) and size
+     * the remote one copies, and whose size is sent again whenever a
+     * SIGWINCH byte arrives on signal_fd. -1: none (then rows x cols). */
+    int terminal_fd;
+    /* The modes to copy when terminal_fd is already in raw mode (the ones
+     * the user had). NULL: read them from terminal_fd. */
+    const struct termios *modes;
+    unsigned rows, cols; /* used when terminal_fd is -1; 0: 24x80 */
+} pl_exec_tty;
+
 typedef struct pl_exec_request {
     char *const *argv; /* exec directly, PATH lookup on the server... */
     int argc;
     const char *command; /* ...or run through the server's shell (-c) */
     char *const *env;    /* "NAME=value" entries added to the environment */
     int nenv;
-    const char *cwd;       /* NULL: the server's working directory */
-    unsigned timeout_secs; /* 0: no limit */
-    int no_wait;           /* start detached and return at once */
-    int no_stdin;          /* the command's stdin is empty */
+    const char *cwd;        /* NULL: the server's working directory */
+    unsigned timeout_secs;  /* 0: no limit */
+    int no_wait;            /* start detached and return at once */
+    int no_stdin;           /* the command's stdin is empty */
+    const pl_exec_tty *tty; /* NULL: pipes, stdout and stderr apart */
 } pl_exec_request;
 
 typedef struct pl_exec_io {
@@ -210,7 +227,8 @@ typedef struct pl_exec_io {
     int stdout_fd; /* -1: discard */
     int stderr_fd; /* -1: discard */
     /* Readable end of a pipe; each byte read is a signal number to forward
-     * to the remote process group (a self-pipe from signal handlers). -1:
+     * to the remote process group (a self-pipe from signal handlers);
+     * SIGWINCH instead resends the window size of a terminal call. -1:
      * none. */
     int signal_fd;
 } pl_exec_io;
