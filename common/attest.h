@@ -26,6 +26,8 @@
 #define PL_ATTEST_MAX_NONCE 512
 /* Certificates in cabundle (root + intermediates); AWS uses 4. */
 #define PL_ATTEST_MAX_CABUNDLE 8
+/* Documents the verification cache remembers. */
+#define PL_ATTEST_CACHE_MAX 32
 /* Default freshness window: the NSM's certificates live about 3 hours. */
 #define PL_ATTEST_DEFAULT_MAX_AGE_S (3 * 3600)
 
@@ -41,6 +43,11 @@ typedef struct pl_attest_expect {
      * the verifier chose). NULL: not checked. */
     const uint8_t *nonce;
     size_t nonce_len;
+    /* Optional: a file remembering documents whose chain and signature
+     * verified (docs/ATTESTATION.md, "Cache"), so the same document seen
+     * again costs no ECDSA work; the clock-dependent and expectation
+     * checks always run. NULL: no cache. */
+    const char *cache_path;
 } pl_attest_expect;
 
 typedef struct pl_attest_info {
@@ -60,6 +67,7 @@ typedef struct pl_attest_info {
     uint8_t user_data[PL_ATTEST_MAX_USER_DATA];
     size_t nonce_len;
     uint8_t nonce[PL_ATTEST_MAX_NONCE];
+    int from_cache; /* chain and signature were verified earlier */
 } pl_attest_info;
 
 /* Reads a PEM or DER certificate file into DER bytes (malloc'd; free()). */

@@ -108,11 +108,19 @@ static int chain_error(X509_STORE_CTX *ctx, X509 *root, int64_t at_s,
 
 /* Every certificate of the verified chain must also be unexpired now: a
  * document outliving its certificates is refused even within max_age. */
-static int check_unexpired(STACK_OF(X509) * chain, int64_t now_s, pl_error *err)
+static int check_unexpired(STACK_OF(X509) * chain, int64_t now_s,
+                           int64_t *not_after, pl_error *err)
 {
     time_t now = (time_t)now_s;
+    *not_after = INT64_MAX;
     for (int i = 0; i < sk_X509_num(chain); i++) {
         X509 *x = sk_X509_value(chain, i);
+        struct tm tm;
+        if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm)) {
+            int64_t t = (int64_t)timegm(&tm);
+            if (t < *not_after)
+                *not_after = t;
+        }
         if (X509_cmp_time(X509_get0_notAfter(x), &now) >= 0)
             continue;
         char name[160], na[32], at[32];
@@ -157,7 +165,8 @@ static int check_leaf(X509 *leaf, EVP_PKEY **key, pl_error *err)
 
 int pl_attest_chain_verify(const pl_attest_doc *d, const uint8_t *root_der,
                            size_t root_len, int64_t at_s, int64_t now_s,
-                           EVP_PKEY **leaf_key, pl_error *err)
+                           EVP_PKEY **leaf_key, int64_t *not_after,
+                           pl_error *err)
 {
     *leaf_key = NULL;
     int rc = -1;
@@ -215,7 +224,7 @@ int pl_attest_chain_verify(const pl_attest_doc *d, const uint8_t *root_der,
         chain_error(ctx, root, at_s, err);
         goto out;
     }
-    if (check_unexpired(X509_STORE_CTX_get0_chain(ctx), now_s, err))
+    if (check_unexpired(X509_STORE_CTX_get0_chain(ctx), now_s, not_after, err))
         goto out;
     if (check_leaf(leaf, leaf_key, err))
         goto out;

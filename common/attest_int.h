@@ -61,15 +61,29 @@ int pl_attest_payload_decode(pl_attest_doc *d, pl_attest_info *info,
 
 /* Verifies the chain leaf -> cabundle -> root at time at_s and checks every
  * certificate of the chain is still unexpired at now_s. Returns the leaf's
- * public key (a P-384 EC key) in *leaf_key. */
+ * public key (a P-384 EC key) in *leaf_key and the earliest end of
+ * validity in the chain in *not_after. */
 int pl_attest_chain_verify(const pl_attest_doc *d, const uint8_t *root_der,
                            size_t root_len, int64_t at_s, int64_t now_s,
-                           EVP_PKEY **leaf_key, pl_error *err);
+                           EVP_PKEY **leaf_key, int64_t *not_after,
+                           pl_error *err);
 
 /* Verifies the ES384 signature of d with key. */
 int pl_attest_sig_verify(const pl_attest_doc *d, EVP_PKEY *key, pl_error *err);
 
 void pl_attest_doc_free(pl_attest_doc *d);
+
+/* The verified-documents cache (attest_cache.c). key: PL_ATTEST_CACHE_KEY
+ * bytes, one line of the file. */
+#define PL_ATTEST_CACHE_KEY (64 + 1 + 96)
+void pl_attest_cache_key(const uint8_t *doc, size_t len, const uint8_t *root,
+                         size_t root_len, char key[PL_ATTEST_CACHE_KEY]);
+/* 1 when key is in the file with every certificate of its chain valid
+ * until not_after (set) beyond now_s; 0 otherwise. */
+int pl_attest_cache_has(const char *path, const char key[PL_ATTEST_CACHE_KEY],
+                        int64_t now_s);
+void pl_attest_cache_add(const char *path, const char key[PL_ATTEST_CACHE_KEY],
+                         int64_t not_after);
 
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void pl_attest_hex(const uint8_t *p, size_t n, char *out);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -686,6 +687,73 @@ START_TEST(load_root_pem_and_der)
 }
 END_TEST
 
+START_TEST(cache_skips_only_what_was_verified)
+{
+    load_real();
+    char dir[] = "/tmp/pl-attest-cache.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/sub/attested", dir);
+    pl_attest_expect e = at(REAL_AT);
+    e.cache_path = path;
+    pl_attest_info info;
+    expect_valid(real_doc, real_len, &e, NULL, &info);
+    ck_assert_int_eq(info.from_cache, 0);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0600);
+    ck_assert_int_eq(st.st_size, 183);
+    expect_valid(real_doc, real_len, &e, NULL, &info);
+    ck_assert_int_eq(info.from_cache, 1);
+    ck_assert_uint_eq(info.timestamp_ms, REAL_TS_MS);
+    /* The clock and the expectations still count on a hit. */
+    e.now_s = time(NULL);
+    expect_refused(real_doc, real_len, &e, NULL, "expired", NULL);
+    e.now_s = REAL_AT;
+    uint8_t k[32] = {0};
+    expect_refused(real_doc, real_len, &e, k, "public key", NULL);
+    e.pcr_mask = 1;
+    expect_refused(real_doc, real_len, &e, NULL, "debug mode", NULL);
+    e.pcr_mask = 0;
+    /* Another byte, another document: verified in full. */
+    uint8_t *m = malloc(real_len);
+    memcpy(m, real_doc, real_len);
+    m[real_len - 50] ^= 1;
+    expect_refused(m, real_len, &e, NULL, "signature", NULL);
+    free(m);
+    /* Another trusted root never hits what the AWS root verified. */
+    forge f;
+    forge_init(&f, "P-384");
+    pl_attest_expect o = e;
+    o.root_der = f.root_der;
+    o.root_der_len = (size_t)f.root_len;
+    expect_refused(real_doc, real_len, &o, NULL, "does not chain", NULL);
+    forge_free(&f);
+    /* A cache file others may write is ignored. */
+    ck_assert_int_eq(chmod(path, 0620), 0);
+    expect_valid(real_doc, real_len, &e, NULL, &info);
+    ck_assert_int_eq(info.from_cache, 0);
+    /* Bounded: PL_ATTEST_CACHE_MAX lines at most. */
+    ck_assert_int_eq(chmod(path, 0600), 0);
+    for (int i = 0; i < PL_ATTEST_CACHE_MAX + 3; i++) {
+        uint8_t *t = malloc(real_len + 1);
+        t[0] = 0xd2; /* tagged: same document, other bytes */
+        memcpy(t + 1, real_doc, real_len);
+        pl_attest_expect e2 = e;
+        e2.max_age_s = 1000 + i; /* nothing to do with the cache */
+        expect_valid(t, real_len + 1, &e2, NULL, NULL);
+        free(t);
+    }
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_le(st.st_size, PL_ATTEST_CACHE_MAX * 183);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/sub", dir);
+    rmdir(path);
+    rmdir(dir);
+    free(real_doc);
+}
+END_TEST
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -703,6 +771,7 @@ int main(void)
     tcase_add_test(tc, forged_structure_rules);
     tcase_add_test(tc, hostile_cbor_refused);
     tcase_add_test(tc, load_root_pem_and_der);
+    tcase_add_test(tc, cache_skips_only_what_was_verified);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
