@@ -116,13 +116,18 @@ static void maybe_base64(uint8_t *buf, size_t *len)
 {
     if (*len == 0 || buf[0] == 0x84 || buf[0] == 0xd2)
         return;
-    size_t out = 0;
+    uint8_t *out = malloc(*len);
+    size_t n = 0;
     const char *end = NULL;
-    /* Decoding in place is safe: output never outruns input. */
-    if (sodium_base642bin(buf, *len, (const char *)buf, *len, " \t\r\n", &out,
+    /* Into a separate buffer: a failed decode leaves the input as it was. */
+    if (out &&
+        sodium_base642bin(out, *len, (const char *)buf, *len, " \t\r\n", &n,
                           &end, sodium_base64_VARIANT_ORIGINAL) == 0 &&
-        end == (const char *)buf + *len)
-        *len = out;
+        end == (const char *)buf + *len) {
+        memcpy(buf, out, n);
+        *len = n;
+    }
+    free(out);
 }
 
 static void usage(FILE *f)

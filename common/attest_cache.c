@@ -50,8 +50,8 @@ static size_t load(const char *path, char *buf, size_t cap)
     if (fd < 0)
         return 0;
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-        st.st_uid != geteuid() || (st.st_mode & 022)) {
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+        (st.st_mode & 022)) {
         close(fd);
         return 0;
     }
@@ -101,8 +101,8 @@ void pl_attest_cache_add(const char *path, const char key[PL_ATTEST_CACHE_KEY],
     if (mkdir(dirname(dir), 0700) < 0 && errno != EEXIST)
         return;
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                  0600);
+    int fd =
+        open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return;
     int ok = write(fd, buf + from, n - from) == (ssize_t)(n - from) &&

@@ -277,6 +277,9 @@ int pl_attest_cose_decode(const uint8_t *doc, size_t len, pl_attest_doc *d,
                        "document has tag %d",
                        doc[0] - 0xc0);
     int short_tag = doc[0] == 0xc0 + COSE_SIGN1_TAG;
+    if (short_tag && len > 1 && doc[1] >= 0xc0 && doc[1] <= 0xdb)
+        return pl_fail(err, PL_ERR_AUTH,
+                       "attestation: COSE_Sign1: a tag inside tag 18");
     if (pl_attest_cbor_load(doc + short_tag, len - (size_t)short_tag,
                             "document", &d->outer, err))
         return -1;

@@ -106,13 +106,12 @@ int main(int argc, char **argv)
     close(cfd);
     cached_ = exp_;
     cached_.cache_path = cache;
-    static const char *names[] = {"decode (COSE + payload)",
-                                  "decode + chain",
+    static const char *names[] = {"decode (COSE + payload)", "decode + chain",
                                   "decode + chain + signature",
                                   "pl_attest_verify (everything)",
                                   "pl_attest_verify, cache hit"};
     double wall[5][64], cpu[5][64];
-    whole(&exp_); /* warm up */
+    whole(&exp_);    /* warm up */
     whole(&cached_); /* fills the cache */
     for (int r = 0; r < rounds; r++)
         for (int k = 0; k < 5; k++) { /* interleaved */

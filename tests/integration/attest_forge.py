@@ -7,6 +7,8 @@
     attest_forge.py raw IN OUT                base64 file -> raw CBOR
     attest_forge.py other-root IN OUT ROOT    same fields, but the chain and
         signature come from a throwaway root made now (ROOT gets its PEM)
+    attest_forge.py CASE IN OUT ROOT          like other-root, with one rule
+        broken (or one accepted variation), CASE one of FORGED_CASES
 
 IN may be base64 or raw; OUT is raw CBOR. Only Debian's python3-cbor2 and
 python3-cryptography are used.
@@ -82,7 +84,23 @@ def sign1(payload_bytes, leaf_key):
     return cbor2.dumps([protected, {}, payload_bytes, sig])
 
 
-def other_root(doc):
+def _map(pairs, indefinite=False):
+    """A CBOR map from (key, value) pairs, duplicates kept as given."""
+    body = b"".join(cbor2.dumps(k) + cbor2.dumps(v) for k, v in pairs)
+    if indefinite:
+        return b"\xbf" + body + b"\xff"
+    n = len(pairs)
+    head = bytes([0xa0 + n]) if n < 24 else bytes([0xb8, n])
+    return head + body
+
+
+# Each case changes the payload pairs, the protected header or the envelope.
+FORGED_CASES = ["dup-digest", "extra-field", "alg-7", "tagged", "pcr32", "bundle9",
+                "unprotected", "indefinite", "null-key", "module-id-control",
+                "pcr-index-40", "no-cabundle", "timestamp-text"]
+
+
+def other_root(doc, case=None):
     """The same document fields, chained to and signed under a new root."""
     payload = cbor2.loads(cose_parts(doc)[2])
     when = datetime.datetime.utcfromtimestamp(payload["timestamp"] / 1000)
@@ -95,7 +113,52 @@ def other_root(doc):
                  False, when - datetime.timedelta(minutes=1), when + datetime.timedelta(hours=3))
     payload["certificate"] = leaf.public_bytes(serialization.Encoding.DER)
     payload["cabundle"] = [root.public_bytes(serialization.Encoding.DER)]
-    return sign1(cbor2.dumps(payload), leaf_key), root.public_bytes(serialization.Encoding.PEM)
+    pem = root.public_bytes(serialization.Encoding.PEM)
+    if case is None:
+        return sign1(cbor2.dumps(payload), leaf_key), pem
+    pairs = list(payload.items())
+    alg, tagged, unprotected, indefinite = -35, False, {}, False
+    if case == "dup-digest":
+        pairs.insert(2, ("digest", "SHA384"))
+    elif case == "extra-field":
+        pairs.append(("extra", 1))
+    elif case == "alg-7":
+        alg = -7
+    elif case == "tagged":
+        tagged = True
+    elif case == "pcr32":
+        payload["pcrs"][5] = bytes(32)
+        pairs = list(payload.items())
+    elif case == "bundle9":
+        payload["cabundle"] = payload["cabundle"] * 9
+        pairs = list(payload.items())
+    elif case == "unprotected":
+        unprotected = {4: b"k"}
+    elif case == "indefinite":
+        indefinite = True
+    elif case == "null-key":
+        payload["public_key"] = None
+        pairs = list(payload.items())
+    elif case == "module-id-control":
+        payload["module_id"] = "i-abc\x1b[31m"
+        pairs = list(payload.items())
+    elif case == "pcr-index-40":
+        payload["pcrs"][40] = bytes(48)
+        pairs = list(payload.items())
+    elif case == "no-cabundle":
+        pairs = [(k, v) for k, v in pairs if k != "cabundle"]
+    elif case == "timestamp-text":
+        payload["timestamp"] = str(payload["timestamp"])
+        pairs = list(payload.items())
+    else:
+        sys.exit("unknown case " + case)
+    body = _map(pairs, indefinite)
+    protected = cbor2.dumps({1: alg})
+    tbs = cbor2.dumps(["Signature1", protected, b"", body])
+    r, s = decode_dss_signature(leaf_key.sign(tbs, ec.ECDSA(hashes.SHA384())))
+    sig = r.to_bytes(48, "big") + s.to_bytes(48, "big")
+    out = cbor2.dumps([protected, unprotected, body, sig])
+    return (b"\xd2" + out if tagged else out), pem
 
 
 def main(argv):
@@ -109,8 +172,8 @@ def main(argv):
         out = doc[:-1]
     elif mode == "raw":
         out = doc
-    elif mode == "other-root":
-        out, pem = other_root(doc)
+    elif mode == "other-root" or mode in FORGED_CASES:
+        out, pem = other_root(doc, None if mode == "other-root" else mode)
         open(argv[4], "wb").write(pem)
     else:
         sys.exit("unknown mode " + mode)
