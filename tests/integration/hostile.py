@@ -5,7 +5,7 @@ Usage: hostile.py SCENARIO ADDRESS
 Prints one line starting "OK" and exits 0 when the server behaved as it
 should (closed the connection, answered with the right error), or prints
 what went wrong and exits 1. Raw scenarios use the socket module only; the
-after-handshake ones use the Python client library (gen/python + dissononce).
+after-handshake ones use the Python client package (clients/python).
 """
 import os
 import socket

@@ -1,5 +1,6 @@
-# Interop: the Python client (gen/python + dissononce, no C code) against the
-# real C server, over a unix socket and TCP loopback.
+# Interop: the Python client (its generated pipeline_pb2 + dissononce, no C
+# code) against the real C server, over a unix socket and TCP loopback,
+# through the old script's command line (clients/python/pipeline_client.py).
 . "${PIPELINE_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/integration/lib.sh"
 
 # stop_checked: stops the server, then fails on any sanitizer report in its
@@ -62,13 +63,13 @@ for transport in unix tcp; do
 
     # A binary payload survives the trip unchanged.
     out=$($PY - "$CLIENT" "$ADDR" <<'PY'
-import sys, os, importlib.util
-spec = importlib.util.spec_from_file_location("pc", sys.argv[1])
-pc = importlib.util.module_from_spec(spec); spec.loader.exec_module(pc)
+import sys, os
+sys.path.insert(0, os.path.dirname(sys.argv[1]))
+import pipeline_client as pc
 blob = bytes(range(256)) * 100
 with pc.connect(sys.argv[2]) as c:
     for _ in range(3):   # several calls on one connection
-        r, _rtt = c.ping(blob)
+        r = c.ping(blob)
         assert r.payload == blob
 print("echoed", len(blob))
 PY
