@@ -13,6 +13,7 @@ import os
 import select
 import socket
 import struct
+import sys
 import time
 from dataclasses import dataclass
 from typing import (Any, BinaryIO, Callable, Dict, Iterable, List, Mapping,
@@ -118,6 +119,7 @@ class Client:
         self.server_hello: Optional[pb.Hello] = None
         self.handshake_hash: Optional[bytes] = None
         self.recorded_key = False
+        self.software: Optional[str] = None
         self.attestation_result: Any = None
         self._tx = self._rx = None
         self._inbuf = bytearray()
@@ -266,13 +268,22 @@ class Client:
                 from None
         # The server's identity is checked before ours goes out in message 3.
         self._check_server()
-        hello = pb.Hello(software=SOFTWARE, protocol_version=1,
+        hello = pb.Hello(software=self._software(), protocol_version=1,
                          features=FEATURES)
         msg = bytearray()
         c1, c2 = hs.write_message(hello.SerializeToString(), msg)
         self._send_message(bytes(msg))  # -> s, se + Hello
         self._tx, self._rx = c1, c2  # the initiator sends with c1
         self.handshake_hash = hs.symmetricstate.get_handshake_hash()
+
+    def _software(self) -> str:
+        """The software string of our Hello: the instance's `software`
+        attribute when set, else pipeline_client.SOFTWARE (which tests may
+        replace)."""
+        if self.software is not None:
+            return self.software
+        package = sys.modules.get(__package__ or "")
+        return getattr(package, "SOFTWARE", SOFTWARE)
 
     def _check_server(self) -> None:
         assert self.server_key is not None
