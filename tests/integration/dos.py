@@ -4,7 +4,7 @@
 Usage: dos.py SCENARIO ADDRESS [ARGS...]
 Each scenario prints one line starting "OK" (and exits 0) when the server
 behaved, or "FAIL ..." (exit 1). Raw scenarios use the socket module; the
-others the Python client (gen/python + dissononce).
+others the Python client package (clients/python).
 """
 import os
 import socket
