@@ -254,12 +254,12 @@ int attest_main(cli_global *g, int argc, char **argv)
         {0},
     };
     cli_conn c;
-    cli_conn_init(&c);
+    cli_conn_init(&c, g);
     const char *document = NULL;
     int json = 0;
     long long at = 0;
     int opt;
-    while ((opt = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "hqc:v", opts, NULL)) != -1) {
         switch (opt) {
         case 'h':
             usage(stdout);

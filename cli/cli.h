@@ -14,8 +14,10 @@
 #define EXIT_CONNECTION 255
 
 typedef struct cli_global {
-    const char *config_path;
-    int config_given;
+    const char *config_path; /* -c/--config, or NULL */
+    const char *host;        /* --host NAME: a `hosts` entry */
+    int verbose;             /* -v/--verbose */
+    int loaded;              /* cfg holds the files' settings */
     pl_config cfg;
 } cli_global;
 
@@ -23,6 +25,7 @@ typedef int (*cli_main)(cli_global *g, int argc, char **argv);
 
 /* Connection flags every client subcommand accepts. */
 typedef struct cli_conn {
+    cli_global *g; /* takes -c, -v and --host met among these options */
     const char *address;
     long long cid, port; /* -1 when not given */
     const char *server_key;
@@ -43,23 +46,40 @@ enum {
     OPT_KNOWN_SERVERS,
     OPT_KEY_FILE,
     OPT_CONNECT_TIMEOUT,
+    OPT_HOST,
     OPT_SUB_BASE = 1100, /* subcommands number their own options from here */
 };
 
+/* Accepted before and after the subcommand name. */
+#define CLI_GLOBAL_OPTIONS                                                     \
+    {"config", required_argument, NULL, 'c'},                                  \
+        {"verbose", no_argument, NULL, 'v'},                                   \
+    {                                                                          \
+        "help", no_argument, NULL, 'h'                                         \
+    }
+
+#define CLI_GLOBAL_HELP                                                        \
+    "  -c, --config PATH      configuration file (also $PIPELINE_CONFIG)\n"    \
+    "  -v, --verbose          say what happens, step by step, on stderr\n"     \
+    "  -h, --help             this help\n"
+
 #define CLI_CONN_OPTIONS                                                       \
-    {"cid", required_argument, NULL, OPT_CID},                                 \
+    CLI_GLOBAL_OPTIONS, {"host", required_argument, NULL, OPT_HOST},           \
+        {"cid", required_argument, NULL, OPT_CID},                             \
         {"port", required_argument, NULL, OPT_PORT},                           \
         {"address", required_argument, NULL, OPT_ADDRESS},                     \
         {"server-key", required_argument, NULL, OPT_SERVER_KEY},               \
         {"known-servers", required_argument, NULL, OPT_KNOWN_SERVERS},         \
         {"key-file", required_argument, NULL, OPT_KEY_FILE},                   \
         {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},     \
-        {"quiet", no_argument, NULL, 'q'}, CLI_ATTEST_OPTIONS,                 \
+        CLI_ATTEST_OPTIONS,                                                    \
     {                                                                          \
-        "help", no_argument, NULL, 'h'                                         \
+        "quiet", no_argument, NULL, 'q'                                        \
     }
 
 #define CLI_CONN_HELP                                                          \
+    "  --host NAME            a server from the hosts group of the config "    \
+    "file\n"                                                                   \
     "  --address ADDR         server address: vsock:CID:PORT, tcp:HOST:PORT "  \
     "or unix:PATH\n"                                                           \
     "                         (config key: address)\n"                         \
@@ -85,7 +105,14 @@ enum {
     "attestation.max_age;\n"                                                   \
     "                         default 10800)\n"
 
-void cli_conn_init(cli_conn *c);
+/* Handles -c, -v, --host (not -h); 1 when it was one, else 0. */
+int cli_global_option(cli_global *g, int opt, const char *arg);
+/* Reads the configuration files once (after the options were parsed, so
+ * --config and --host may come anywhere). Prints the error and returns -1
+ * on failure (exit EXIT_USAGE). */
+int cli_load_config(cli_global *g, const char *sub);
+
+void cli_conn_init(cli_conn *c, cli_global *g);
 /* Handles a connection option; 1 when it was one, 0 when not, -1 on a bad
  * value (message printed). */
 int cli_conn_option(cli_conn *c, const char *sub, int opt, const char *arg);
@@ -103,9 +130,15 @@ void cli_error(const char *sub, const char *fmt, ...)
 int cli_exit_code(const pl_error *err);
 int cli_parse_u32(const char *sub, const char *flag, const char *arg,
                   long long *out);
-/* Loads this side's key (creating it on first use). */
-int cli_load_key(cli_global *g, const char *sub, const char *flag_path,
-                 const char *default_name, pl_keypair *kp);
+/* Loads the client's key: flag_path, config key_file, or client.key in
+ * the per-user directory, created on first use. */
+int cli_load_client_key(cli_global *g, const char *sub, const char *flag_path,
+                        pl_keypair *kp);
+/* The server key's path: flag_path, config server.key_file, or server.key
+ * in the per-user directory. Caller frees. NULL (message printed) when no
+ * home directory is known. */
+char *cli_server_key_path(cli_global *g, const char *sub,
+                          const char *flag_path);
 
 int listen_main(cli_global *g, int argc, char **argv);
 int run_main(cli_global *g, int argc, char **argv);

@@ -43,9 +43,41 @@ int cli_exit_code(const pl_error *err)
     }
 }
 
-void cli_conn_init(cli_conn *c)
+int cli_global_option(cli_global *g, int opt, const char *arg)
+{
+    switch (opt) {
+    case 'c':
+        g->config_path = arg;
+        return 1;
+    case 'v':
+        g->verbose = 1;
+        return 1;
+    case OPT_HOST:
+        g->host = arg;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int cli_load_config(cli_global *g, const char *sub)
+{
+    if (g->loaded)
+        return 0;
+    pl_error err;
+    if (pl_config_load_all(&g->cfg, g->config_path, g->host, &err)) {
+        cli_error(sub, "%s", err.msg);
+        pl_config_free(&g->cfg);
+        return -1;
+    }
+    g->loaded = 1;
+    return 0;
+}
+
+void cli_conn_init(cli_conn *c, cli_global *g)
 {
     memset(c, 0, sizeof *c);
+    c->g = g;
     c->cid = c->port = -1;
     c->connect_timeout_s = -1;
     cli_attest_init(&c->attest);
@@ -69,6 +101,8 @@ int cli_parse_u32(const char *sub, const char *flag, const char *arg,
 int cli_conn_option(cli_conn *c, const char *sub, int opt, const char *arg)
 {
     long long v;
+    if (c->g && cli_global_option(c->g, opt, arg))
+        return 1;
     switch (opt) {
     case OPT_CID:
         return cli_parse_u32(sub, "--cid", arg, &c->cid) ? -1 : 1;
@@ -99,19 +133,40 @@ int cli_conn_option(cli_conn *c, const char *sub, int opt, const char *arg)
     }
 }
 
-int cli_load_key(cli_global *g, const char *sub, const char *flag_path,
-                 const char *default_name, pl_keypair *kp)
+/* flag, then config, then NAME in the per-user directory. */
+static char *user_file(const char *sub, const char *flag, const char *cfg,
+                       const char *name, const char *key)
 {
-    char *def = NULL;
-    const char *path = flag_path ? flag_path : g->cfg.key_file;
+    if (flag || cfg)
+        return strdup(flag ? flag : cfg);
+    char *p = pl_config_user_path(name);
+    if (!p)
+        cli_error(sub,
+                  "no home directory to keep %s in: set HOME or "
+                  "XDG_CONFIG_HOME, or config key %s",
+                  name, key);
+    return p;
+}
+
+int cli_load_client_key(cli_global *g, const char *sub, const char *flag_path,
+                        pl_keypair *kp)
+{
+    char *path =
+        user_file(sub, flag_path, g->cfg.key_file, "client.key", "key_file");
     if (!path)
-        path = def = pl_config_sibling(&g->cfg, default_name);
+        return -1;
     pl_error err;
     int rc = pl_key_load(path, 1, kp, &err);
     if (rc)
         cli_error(sub, "%s", err.msg);
-    free(def);
+    free(path);
     return rc;
+}
+
+char *cli_server_key_path(cli_global *g, const char *sub, const char *flag_path)
+{
+    return user_file(sub, flag_path, g->cfg.server_key_file, "server.key",
+                     "server.key_file");
 }
 
 /* The server address as text (vsock:CID:PORT, tcp:HOST:PORT, unix:PATH),
@@ -148,9 +203,10 @@ static int resolve_address(cli_global *g, const char *sub, const cli_conn *c,
         return 0;
     }
     cli_error(sub,
-              "no server address: give --address ADDR or --cid CID --port "
-              "PORT (config keys: address, or cid and port in %s)",
-              g->cfg.path);
+              "no server address: give --address ADDR, --cid CID --port "
+              "PORT or --host NAME (config keys: address, or cid and port; "
+              "read: %s)",
+              g->cfg.files[0] ? g->cfg.files : "no configuration file");
     return -1;
 }
 
@@ -199,7 +255,8 @@ static int build_opts(cli_global *g, const char *sub, const cli_conn *c,
 {
     pl_error err;
     char addr[1024];
-    if (resolve_address(g, sub, c, addr, sizeof addr))
+    if (cli_load_config(g, sub) ||
+        resolve_address(g, sub, c, addr, sizeof addr))
         return EXIT_USAGE;
     if (strlen(addr) >= sizeof addr - 1) {
         cli_error(sub, "the server address is too long");
@@ -210,7 +267,7 @@ static int build_opts(cli_global *g, const char *sub, const cli_conn *c,
         return EXIT_USAGE;
     }
     pl_keypair kp;
-    if (cli_load_key(g, sub, c->key_file, "client.key", &kp))
+    if (cli_load_client_key(g, sub, c->key_file, &kp))
         return EXIT_USAGE;
     pl_client_opts_set_key(o, kp.priv);
     sodium_memzero(&kp, sizeof kp);
@@ -221,13 +278,12 @@ static int build_opts(cli_global *g, const char *sub, const cli_conn *c,
                   err.msg);
         return EXIT_USAGE;
     }
-    const char *ks = c->known_servers ? c->known_servers : g->cfg.known_servers;
-    if (!ks)
-        ks = *known = pl_config_sibling(&g->cfg, "known_servers");
-    else
-        *known = strdup(ks);
-    if (!*known || pl_client_opts_set_known_servers(o, ks, &err)) {
-        cli_error(sub, "out of memory");
+    *known = user_file(sub, c->known_servers, g->cfg.known_servers,
+                       "known_servers", "known_servers");
+    if (!*known)
+        return EXIT_USAGE;
+    if (pl_client_opts_set_known_servers(o, *known, &err)) {
+        cli_error(sub, "%s", err.msg);
         return EXIT_USAGE;
     }
     int ms = c->connect_timeout_s >= 0 ? c->connect_timeout_s * 1000

@@ -70,7 +70,7 @@ static int transfer(cli_global *g, const char *sub, int sending, int argc,
                     char **argv)
 {
     cli_xfer_args a;
-    int rc = cli_xfer_parse(sub, sending, "localdir", "remotedir",
+    int rc = cli_xfer_parse(g, sub, sending, "localdir", "remotedir",
                             sending ? send_usage : recv_usage, argc, argv, &a);
     if (rc >= 0)
         return rc;

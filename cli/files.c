@@ -60,7 +60,7 @@ static int transfer(cli_global *g, const char *sub, int sending, int argc,
                     char **argv)
 {
     cli_xfer_args a;
-    int rc = cli_xfer_parse(sub, sending, "localpath", "remotepath",
+    int rc = cli_xfer_parse(g, sub, sending, "localpath", "remotepath",
                             sending ? send_usage : recv_usage, argc, argv, &a);
     if (rc >= 0)
         return rc;

@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -46,18 +47,20 @@ int pubkey_main(cli_global *g, int argc, char **argv)
         {"server", no_argument, NULL, OPT_SERVER},
         {"client", no_argument, NULL, OPT_CLIENT},
         {"key-file", required_argument, NULL, OPT_KEY_FILE},
-        {"help", no_argument, NULL, 'h'},
+        CLI_GLOBAL_OPTIONS,
         {0},
     };
     const char *which = NULL, *file = NULL;
     int opt;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "hc:v", opts, NULL)) != -1) {
+        if (cli_global_option(g, opt, optarg))
+            continue;
         switch (opt) {
         case OPT_SERVER:
-            which = "server.key";
+            which = "server";
             break;
         case OPT_CLIENT:
-            which = "client.key";
+            which = "client";
             break;
         case OPT_KEY_FILE:
             file = optarg;
@@ -66,10 +69,18 @@ int pubkey_main(cli_global *g, int argc, char **argv)
             printf("Usage: pipeline pubkey [--server | --client | --key-file "
                    "FILE]\n\n"
                    "Without options, reads a private key on stdin and prints "
-                   "its public key.\n"
-                   "--server / --client print the public key of this "
-                   "machine's server or\nclient key (beside the config file, "
-                   "or config key_file), creating it on\nfirst use.\n");
+                   "its public key.\n\n"
+                   "  --client          this user's client key (config "
+                   "key_file, default\n"
+                   "                    ~/.config/pipeline/client.key, "
+                   "created on first use)\n"
+                   "  --server          the server key `pipeline listen` "
+                   "uses (config\n"
+                   "                    server.key_file, default "
+                   "~/.config/pipeline/server.key);\n"
+                   "                    never created here: listen creates "
+                   "it\n"
+                   "  --key-file FILE   the key in FILE\n" CLI_GLOBAL_HELP);
             return 0;
         default:
             return EXIT_USAGE;
@@ -78,7 +89,30 @@ int pubkey_main(cli_global *g, int argc, char **argv)
     pl_keypair kp;
     pl_error err;
     if (which || file) {
-        if (cli_load_key(g, "pubkey", file, which ? which : "client.key", &kp))
+        if (cli_load_config(g, "pubkey"))
+            return EXIT_USAGE;
+    }
+    if (which && !file && !strcmp(which, "client")) {
+        if (cli_load_client_key(g, "pubkey", NULL, &kp))
+            return 1;
+    } else if (which || file) {
+        /* Read only: a key made here would not be the one a running
+         * server uses. */
+        char *path =
+            which ? cli_server_key_path(g, "pubkey", file) : strdup(file);
+        if (!path)
+            return 1;
+        int rc = pl_key_load(path, 0, &kp, &err);
+        if (rc && access(path, F_OK) != 0)
+            cli_error("pubkey",
+                      "no key at %s yet: `pipeline listen` creates the "
+                      "server key there on first start (or: pipeline "
+                      "keygen %s)",
+                      path, path);
+        else if (rc)
+            cli_error("pubkey", "%s", err.msg);
+        free(path);
+        if (rc)
             return 1;
     } else {
         char line[256];

@@ -1,42 +1,51 @@
 /* pipeline listen: the server, run inside the enclave. */
 #include "cli.h"
-#include "server.h"
-
 #include "log.h"
 #include "nsm.h"
+#include "server.h"
 
 #include <linux/vm_sockets.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 static void listen_usage(void)
 {
-    printf("Usage: pipeline listen [--port PORT | --address ADDR] "
-           "[OPTIONS]\n\n"
-           "  --port PORT             listen on vsock port PORT, any CID "
-           "(config: port)\n"
-           "  --address ADDR          vsock:CID:PORT, tcp:HOST:PORT or "
-           "unix:PATH (config: address)\n"
-           "  --key-file FILE         server private key (config: key_file; "
-           "default server.key\n"
-           "                          beside the config file, created on "
-           "first use)\n"
-           "  --authorized-keys FILE  accept only these client keys (config: "
-           "server.authorized_keys)\n"
-           "  --max-connections N     (config: server.max_connections)\n"
-           "  --root DIR              resolve file paths beneath DIR "
-           "(config: server.root)\n"
-           "  --attestation-device PATH  the Nitro Secure Module (config: "
-           "server.attestation_device;\n"
-           "                          default /dev/nsm when it exists). With "
-           "it the server key\n"
-           "                          lives in memory only and every client "
-           "gets an attestation\n"
-           "                          document binding it\n"
-           "  --no-attestation        never attest; use the key file (config: "
-           "server.attestation = false)\n");
+    printf(
+        "Usage: pipeline listen [--port PORT | --address ADDR] [OPTIONS]\n\n"
+        "Serves calls until SIGTERM or SIGINT. SIGHUP reopens the --log-file "
+        "(for\n"
+        "logrotate); without a log file it stops the server like SIGTERM.\n\n"
+        "  --port PORT             listen on vsock port PORT, any CID (config: "
+        "port)\n"
+        "  --cid CID               with --port: accept on this CID only\n"
+        "  --address ADDR          vsock:CID:PORT (CID may be any), "
+        "tcp:HOST:PORT or\n"
+        "                          unix:PATH (config: address)\n"
+        "  --key-file FILE         server private key, created on first use "
+        "(config:\n"
+        "                          server.key_file; default "
+        "~/.config/pipeline/server.key)\n"
+        "  --authorized-keys FILE  accept only these client keys (config: "
+        "server.authorized_keys)\n"
+        "  --max-connections N     (config: server.max_connections)\n"
+        "  --root DIR              resolve file paths beneath DIR (config: "
+        "server.root)\n"
+        "  --log-file FILE         append the log (and detached commands' "
+        "output) to FILE\n"
+        "                          instead of stderr (config: "
+        "server.log_file)\n"
+        "  --attestation-device PATH  the Nitro Secure Module (config: "
+        "server.attestation_device;\n"
+        "                          default /dev/nsm when it exists). With "
+        "it the server key\n"
+        "                          lives in memory only and every client "
+        "gets an attestation\n"
+        "                          document binding it\n"
+        "  --no-attestation        never attest; use the key file (config: "
+        "server.attestation = false)\n" CLI_GLOBAL_HELP);
 }
 
 /* The attestation device to use, or NULL: a configured one always (it must
@@ -51,12 +60,56 @@ static const char *attestation_device(const pl_config *cfg)
                                                     : NULL;
 }
 
+/* Where to listen: flag, then config. Prints the error. */
+static int listen_address(cli_global *g, const char *address, long long cid,
+                          long long port, pl_address *a)
+{
+    pl_error err;
+    if (address && (cid >= 0 || port >= 0)) {
+        cli_error("listen", "give either --address or --port/--cid, not "
+                            "both (see pipeline listen --help)");
+        return -1;
+    }
+    if (address) {
+        if (pl_address_parse(address, a, &err)) {
+            cli_error("listen", "%s", err.msg);
+            return -1;
+        }
+    } else if (port >= 0 || (!g->cfg.address && g->cfg.has_port)) {
+        /* The server accepts from any CID unless told otherwise. */
+        pl_address_vsock(a, cid >= 0 ? (uint32_t)cid : VMADDR_CID_ANY,
+                         port >= 0 ? (uint32_t)port : g->cfg.port);
+    } else if (g->cfg.address) {
+        if (pl_address_parse(g->cfg.address, a, &err)) {
+            cli_error("listen", "config address: %s", err.msg);
+            return -1;
+        }
+    } else {
+        cli_error("listen", "no address to listen on: give --port PORT or "
+                            "--address ADDR (config keys: port, address)");
+        return -1;
+    }
+    /* Port 0 (and vsock's "any port") would pick a port no client knows. */
+    if (a->kind != PL_TRANSPORT_UNIX &&
+        (a->port == 0 ||
+         (a->kind == PL_TRANSPORT_VSOCK && a->port == VMADDR_PORT_ANY))) {
+        cli_error("listen",
+                  "%s: port %u would make the system pick a port that no "
+                  "client knows; give a fixed port (1-%u)",
+                  a->text, a->port,
+                  a->kind == PL_TRANSPORT_TCP ? 65535u : 4294967294u);
+        return -1;
+    }
+    return 0;
+}
+
 int listen_main(cli_global *g, int argc, char **argv)
 {
     enum {
         OPT_AUTH = OPT_SUB_BASE,
         OPT_MAXCONN,
         OPT_ROOT,
+        OPT_LOG,
         OPT_ATT_DEVICE,
         OPT_NO_ATT
     };
@@ -68,15 +121,20 @@ int listen_main(cli_global *g, int argc, char **argv)
         {"authorized-keys", required_argument, NULL, OPT_AUTH},
         {"max-connections", required_argument, NULL, OPT_MAXCONN},
         {"root", required_argument, NULL, OPT_ROOT},
+        {"log-file", required_argument, NULL, OPT_LOG},
         {"attestation-device", required_argument, NULL, OPT_ATT_DEVICE},
         {"no-attestation", no_argument, NULL, OPT_NO_ATT},
-        {"help", no_argument, NULL, 'h'},
+        CLI_GLOBAL_OPTIONS,
         {0},
     };
-    const char *address = NULL, *key_file = NULL;
-    long long port = -1, cid = -1, v;
+    const char *address = NULL, *key_file = NULL, *auth = NULL, *root = NULL,
+               *log_file = NULL, *att_device = NULL;
+    int no_att = 0;
+    long long port = -1, cid = -1, maxconn = -1;
     int opt;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "hc:v", opts, NULL)) != -1) {
+        if (cli_global_option(g, opt, optarg))
+            continue;
         switch (opt) {
         case OPT_PORT:
             if (cli_parse_u32("listen", "--port", optarg, &port))
@@ -93,27 +151,29 @@ int listen_main(cli_global *g, int argc, char **argv)
             key_file = optarg;
             break;
         case OPT_AUTH:
-            pl_config_set(&g->cfg.authorized_keys, optarg);
+            auth = optarg;
             break;
         case OPT_MAXCONN:
-            if (cli_parse_u32("listen", "--max-connections", optarg, &v))
+            if (cli_parse_u32("listen", "--max-connections", optarg, &maxconn))
                 return EXIT_USAGE;
-            g->cfg.max_connections = v < 1 ? 1 : v > 100000 ? 100000 : (int)v;
             break;
         case OPT_ROOT:
-            pl_config_set(&g->cfg.root, optarg);
+            root = optarg;
+            break;
+        case OPT_LOG:
+            log_file = optarg;
             break;
         case OPT_ATT_DEVICE:
-            pl_config_set(&g->cfg.attestation_device, optarg);
-            g->cfg.attestation = 1;
+            att_device = optarg;
             break;
         case OPT_NO_ATT:
-            g->cfg.attestation = 0;
+            no_att = 1;
             break;
         case 'h':
             listen_usage();
             return 0;
         default:
+            fprintf(stderr, "Try 'pipeline listen --help'.\n");
             return EXIT_USAGE;
         }
     }
@@ -121,46 +181,64 @@ int listen_main(cli_global *g, int argc, char **argv)
         cli_error("listen", "unexpected argument \"%s\"", argv[optind]);
         return EXIT_USAGE;
     }
-    pl_address a;
-    pl_error err;
-    if (address) {
-        if (pl_address_parse(address, &a, &err)) {
-            cli_error("listen", "%s", err.msg);
-            return EXIT_USAGE;
-        }
-    } else if (port >= 0 || (!g->cfg.address && g->cfg.has_port)) {
-        /* The server accepts from any CID unless told otherwise. */
-        pl_address_vsock(&a, cid >= 0 ? (uint32_t)cid : VMADDR_CID_ANY,
-                         port >= 0 ? (uint32_t)port : g->cfg.port);
-    } else if (g->cfg.address) {
-        if (pl_address_parse(g->cfg.address, &a, &err)) {
-            cli_error("listen", "config address: %s", err.msg);
-            return EXIT_USAGE;
-        }
-    } else {
-        cli_error("listen", "no address to listen on: give --port PORT or "
-                            "--address ADDR (config keys: port, address)");
+    if (g->host) {
+        cli_error("listen", "--host names a server to connect to; listen "
+                            "takes --port or --address");
         return EXIT_USAGE;
     }
+    if (cli_load_config(g, "listen"))
+        return EXIT_USAGE;
+    if (auth)
+        pl_config_set(&g->cfg.authorized_keys, auth);
+    if (root)
+        pl_config_set(&g->cfg.root, root);
+    if (log_file)
+        pl_config_set(&g->cfg.log_file, log_file);
+    if (att_device) {
+        pl_config_set(&g->cfg.attestation_device, att_device);
+        g->cfg.attestation = 1;
+    }
+    if (no_att)
+        g->cfg.attestation = 0;
+    if (maxconn >= 0)
+        g->cfg.max_connections = maxconn < 1        ? 1
+                                 : maxconn > 100000 ? 100000
+                                                    : (int)maxconn;
+    pl_address a;
+    if (listen_address(g, address, cid, port, &a))
+        return EXIT_USAGE;
+    pl_error err;
+    if (g->cfg.log_file && pl_log_open(g->cfg.log_file, &err)) {
+        cli_error("listen", "%s", err.msg);
+        return 1;
+    }
     const char *device = attestation_device(&g->cfg);
-    if (device && (key_file || g->cfg.key_file)) {
+    if (device && (key_file || g->cfg.server_key_file)) {
         cli_error("listen",
                   "%s names a key file, but an attested server keeps its "
                   "key in memory only (attestation device %s). Drop the key "
                   "file, or set server.attestation = false (--no-attestation)",
-                  key_file ? "--key-file" : "config key_file", device);
+                  key_file ? "--key-file" : "config server.key_file", device);
         return EXIT_USAGE;
     }
     pl_keypair kp;
     sodium_mlock(&kp, sizeof kp);
-    if (device)
+    int rc = 0;
+    if (device) {
         pl_key_generate(&kp); /* never written anywhere */
-    else if (cli_load_key(g, "listen", key_file, "server.key", &kp)) {
+    } else {
+        char *path = cli_server_key_path(g, "listen", key_file);
+        rc = !path || pl_key_load(path, 1, &kp, &err);
+        if (path && rc)
+            cli_error("listen", "%s", err.msg);
+        free(path);
+    }
+    if (rc) {
         sodium_munlock(&kp, sizeof kp);
         return 1;
     }
     pl_server srv;
-    int rc = 1;
+    rc = 1;
     pl_attestation att;
     int att_started = 0;
     if (pl_server_open(&srv, &a, &kp, &g->cfg, &err)) {

@@ -41,14 +41,19 @@ static void usage(FILE *f)
         fprintf(f, "  %-10s %s\n", subcommands[i].name,
                 subcommands[i].description);
     fprintf(f,
-            "\nOptions:\n"
-            "  -c, --config PATH  configuration file (default %s)\n"
+            "\nOptions (also accepted after the subcommand):\n"
+            "  -c, --config PATH  configuration file (also $%s); default: "
+            "the per-user\n"
+            "                     file ~/.config/pipeline/config, then %s\n"
+            "                     when it exists\n"
+            "  --host NAME        a server from the config's hosts group\n"
+            "  -v, --verbose      say what happens, step by step, on stderr\n"
             "  -h, --help         this help; `pipeline SUBCOMMAND --help` for "
             "more\n"
             "  -V, --version      print the version\n"
             "  -g, --george       meet George\n"
             "  -p, --pascal       meet Pascal\n",
-            PL_DEFAULT_CONFIG);
+            PL_CONFIG_ENV, PL_LEGACY_CONFIG);
 }
 
 /* Started by a careless init system with 0, 1 or 2 closed, the next
@@ -82,9 +87,10 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     cli_global g;
     memset(&g, 0, sizeof g);
-    g.config_path = PL_DEFAULT_CONFIG;
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
+        {"host", required_argument, NULL, OPT_HOST},
+        {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {"george", no_argument, NULL, 'g'},
@@ -96,12 +102,10 @@ int main(int argc, char **argv)
     };
     int opt;
     /* '+': stop at the subcommand; its options are its own. */
-    while ((opt = getopt_long(argc, argv, "+c:hVgp", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+c:vhVgp", opts, NULL)) != -1) {
+        if (cli_global_option(&g, opt, optarg))
+            continue;
         switch (opt) {
-        case 'c':
-            g.config_path = optarg;
-            g.config_given = 1;
-            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -127,17 +131,12 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++) {
         if (strcmp(name, subcommands[i].name) != 0)
             continue;
-        pl_error err;
-        if (pl_config_load(&g.cfg, g.config_path, g.config_given, &err)) {
-            cli_error(NULL, "%s", err.msg);
-            pl_config_free(&g.cfg);
-            return EXIT_USAGE;
-        }
         int sub_argc = argc - optind;
         char **sub_argv = argv + optind;
         optind = 0; /* 0, not 1: glibc then resets its whole scan state */
         int rc = subcommands[i].fn(&g, sub_argc, sub_argv);
-        pl_config_free(&g.cfg);
+        if (g.loaded)
+            pl_config_free(&g.cfg);
         return rc;
     }
     cli_error(NULL, "unknown subcommand \"%s\" (see pipeline --help)", name);

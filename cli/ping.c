@@ -7,9 +7,9 @@ int ping_main(cli_global *g, int argc, char **argv)
 {
     static const struct option opts[] = {CLI_CONN_OPTIONS, {0}};
     cli_conn conn;
-    cli_conn_init(&conn);
+    cli_conn_init(&conn, g);
     int opt;
-    while ((opt = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "qhc:v", opts, NULL)) != -1) {
         if (opt == 'h') {
             printf("Usage: pipeline ping [OPTIONS]\n\n" CLI_CONN_HELP);
             return 0;

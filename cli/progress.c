@@ -130,9 +130,9 @@ void cli_progress_finish(cli_progress *p, int ok)
     p->drawn = 0;
 }
 
-int cli_xfer_parse(const char *sub, int sending, const char *lflag,
-                   const char *rflag, const char *usage, int argc, char **argv,
-                   cli_xfer_args *a)
+int cli_xfer_parse(cli_global *g, const char *sub, int sending,
+                   const char *lflag, const char *rflag, const char *usage,
+                   int argc, char **argv, cli_xfer_args *a)
 {
     enum { OPT_LOCAL = OPT_SUB_BASE, OPT_REMOTE, OPT_CHECKSUM };
     const struct option opts[] = {
@@ -143,12 +143,12 @@ int cli_xfer_parse(const char *sub, int sending, const char *lflag,
         {0},
     };
     memset(a, 0, sizeof *a);
-    cli_conn_init(&a->conn);
+    cli_conn_init(&a->conn, g);
     /* 0, not 1: glibc then starts afresh and permutes, so options may
      * follow SRC DST (main's "+" scan would otherwise stick). */
     optind = 0;
     int opt;
-    while ((opt = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "qhc:v", opts, NULL)) != -1) {
         switch (opt) {
         case OPT_LOCAL:
             a->local = optarg;

@@ -35,9 +35,9 @@ typedef struct cli_xfer_args {
 /* Parses connection options, --LFLAG, --RFLAG, --checksum and the
  * positional SRC DST (local remote when sending, remote local when
  * receiving). Returns -1 to go on, or the exit code (0 after --help). */
-int cli_xfer_parse(const char *sub, int sending, const char *lflag,
-                   const char *rflag, const char *usage, int argc, char **argv,
-                   cli_xfer_args *a);
+int cli_xfer_parse(cli_global *g, const char *sub, int sending,
+                   const char *lflag, const char *rflag, const char *usage,
+                   int argc, char **argv, cli_xfer_args *a);
 
 /* One line in sha256sum's format: "HEX  NAME" (names with a backslash or
  * newline escaped the way sha256sum does). dir, when not NULL, is

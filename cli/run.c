@@ -177,7 +177,7 @@ static int run_or_shell(cli_global *g, int argc, char **argv, int shell)
     int tty = shell ? 1 : 0;
     pl_exec_tty term = {.terminal_fd = -1};
     cli_conn conn;
-    cli_conn_init(&conn);
+    cli_conn_init(&conn, g);
     pl_exec_request rq;
     memset(&rq, 0, sizeof rq);
     char **env = calloc((size_t)argc + 1, sizeof *env);
@@ -188,8 +188,9 @@ static int run_or_shell(cli_global *g, int argc, char **argv, int shell)
     int rc = EXIT_USAGE, opt;
     long long v;
     /* '+': the first word of ARGV ends our options (run -- ls -la). */
-    while ((opt = getopt_long(argc, argv, shell ? "+qhe:w:t" : "+qhne:w:t",
-                              shell ? shell_opts : opts, NULL)) != -1) {
+    while (
+        (opt = getopt_long(argc, argv, shell ? "+qhe:w:tc:v" : "+qhne:w:tc:v",
+                           shell ? shell_opts : opts, NULL)) != -1) {
         switch (opt) {
         case 'h':
             if (shell)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -40,6 +41,44 @@ void pl_atomic_cleanup_on_signals(void)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     tracking = 1;
+}
+
+/* Every open temporary of this process, for pl_atomic_remove_all. */
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static pl_atomic_file *open_head;
+
+static void list_add(pl_atomic_file *af)
+{
+    pthread_mutex_lock(&open_lock);
+    af->prev = NULL;
+    af->next = open_head;
+    if (open_head)
+        open_head->prev = af;
+    open_head = af;
+    pthread_mutex_unlock(&open_lock);
+}
+
+/* Called with open_lock held. */
+static void list_del(pl_atomic_file *af)
+{
+    if (af->prev)
+        af->prev->next = af->next;
+    else if (open_head == af)
+        open_head = af->next;
+    if (af->next)
+        af->next->prev = af->prev;
+    af->next = af->prev = NULL;
+}
+
+void pl_atomic_remove_all(void (*report)(const char *label, uint64_t bytes))
+{
+    pthread_mutex_lock(&open_lock);
+    for (pl_atomic_file *af = open_head; af; af = af->next) {
+        unlinkat(af->dirfd, af->tmp, 0);
+        if (report)
+            report(af->label, af->size);
+    }
+    pthread_mutex_unlock(&open_lock);
 }
 
 static void track(const pl_atomic_file *af)
@@ -105,6 +144,7 @@ int pl_atomic_open(pl_atomic_file *af, int dirfd, const char *name,
     }
     af->open = 1;
     track(af);
+    list_add(af);
     return 0;
 }
 
@@ -175,6 +215,11 @@ int pl_atomic_write(pl_atomic_file *af, const uint8_t *buf, size_t len,
 
 static void release(pl_atomic_file *af)
 {
+    if (af->open && !af->plain) {
+        pthread_mutex_lock(&open_lock);
+        list_del(af);
+        pthread_mutex_unlock(&open_lock);
+    }
     if (af->fd >= 0 && !af->plain)
         close(af->fd);
     if (af->dirfd >= 0)
@@ -215,6 +260,9 @@ int pl_atomic_commit(pl_atomic_file *af, mode_t mode, pl_error *err)
         return pl_fail_io(err, e, af->label);
     }
     untrack();
+    pthread_mutex_lock(&open_lock);
+    list_del(af);
+    pthread_mutex_unlock(&open_lock);
     af->open = 0;
     /* The rename is durable only once the directory is. Some file
      * systems cannot fsync a directory (EINVAL); the file is still in

@@ -31,6 +31,7 @@ typedef struct pl_atomic_file {
     char name[NAME_MAX + 1];
     char tmp[NAME_MAX + 1];
     char label[320]; /* the destination as shown in messages */
+    struct pl_atomic_file *next, *prev; /* the list of open temporaries */
 } pl_atomic_file;
 
 /* Creates the temporary for NAME in dirfd (dirfd is duplicated; the caller
@@ -53,6 +54,11 @@ void pl_atomic_abort(pl_atomic_file *af);
  * and rename, so an existing entry is replaced and never followed. */
 int pl_atomic_symlink(int dirfd, const char *name, const char *target,
                       const char *label, pl_error *err);
+
+/* Removes every temporary still being written (a server that stops mid
+ * transfer), calling report for each with its destination's label and the
+ * bytes received so far. Their transfers then fail. */
+void pl_atomic_remove_all(void (*report)(const char *label, uint64_t bytes));
 
 /* For single-threaded programs (the CLI): on SIGINT, SIGTERM or SIGHUP,
  * remove the temporary being written, then die of the signal as usual. */

@@ -4,6 +4,14 @@
 #ifndef PIPELINE_LOG_H
 #define PIPELINE_LOG_H
 
+#include "error.h"
+
 void pl_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Sends the log (and this process's stdout and stderr, which detached
+ * commands inherit) to path, appending; again after logrotate moved it
+ * (SIGHUP). The path is kept for pl_log_reopen. */
+int pl_log_open(const char *path, pl_error *err);
+int pl_log_reopen(pl_error *err);
 
 #endif

@@ -35,7 +35,10 @@ void pl_address_vsock(pl_address *a, uint32_t cid, uint32_t port)
     a->kind = PL_TRANSPORT_VSOCK;
     a->cid = cid;
     a->port = port;
-    snprintf(a->text, sizeof a->text, "vsock:%u:%u", cid, port);
+    if (cid == VMADDR_CID_ANY)
+        snprintf(a->text, sizeof a->text, "vsock:any:%u", port);
+    else
+        snprintf(a->text, sizeof a->text, "vsock:%u:%u", cid, port);
 }
 
 int pl_address_parse(const char *s, pl_address *a, pl_error *err)
@@ -62,11 +65,16 @@ int pl_address_parse(const char *s, pl_address *a, pl_error *err)
         memcpy(cid, rest, (size_t)(colon - rest));
         cid[colon - rest] = '\0';
         a->kind = PL_TRANSPORT_VSOCK;
+        uint32_t any = VMADDR_CID_ANY;
+        if (strcmp(cid, "any") == 0)
+            memcpy(cid, "4294967295", sizeof "4294967295");
         if (parse_u32(cid, &a->cid) || parse_u32(colon + 1, &a->port))
             return pl_fail(err, PL_ERR_USAGE,
                            "address %s: CID and PORT must be numbers "
-                           "0..4294967295",
+                           "0..4294967295 (CID may be \"any\" to listen)",
                            s);
+        /* One spelling in logs and known_servers: vsock:any:PORT. */
+        pl_address_vsock(a, a->cid == any ? any : a->cid, a->port);
         return 0;
     }
     if (strncmp(s, "tcp:", 4) == 0) {
@@ -197,6 +205,32 @@ static int connect_one(const struct sockaddr *sa, socklen_t len, int family,
     return -1;
 }
 
+/* What a vsock connect error usually means on a Nitro parent instance. */
+static const char *vsock_hint(int why, const pl_address *a)
+{
+    switch (why) {
+    case ENODEV:
+    case EHOSTUNREACH:
+        return a->cid == VMADDR_CID_HOST || a->cid == 3
+                   ? " (no enclave with this CID: is it running? "
+                     "`nitro-cli describe-enclaves` shows its CID; CID 3 "
+                     "is the parent instance itself)"
+                   : " (no enclave with this CID: is it running? "
+                     "`nitro-cli describe-enclaves` shows its CID)";
+    case ECONNRESET:
+    case ECONNREFUSED:
+        return " (nothing listens on that port: is `pipeline listen` "
+               "running in the enclave, on the same port?)";
+    case EAFNOSUPPORT:
+    case ENETUNREACH:
+    case EADDRNOTAVAIL:
+        return " (this machine has no vsock transport: load the vsock "
+               "driver, or run on the enclave's parent instance)";
+    default:
+        return "";
+    }
+}
+
 int pl_transport_connect(const pl_address *a, int timeout_ms, pl_error *err)
 {
     int why = 0, fd = -1;
@@ -224,10 +258,43 @@ int pl_transport_connect(const pl_address *a, int timeout_ms, pl_error *err)
         return fd;
     if (why == 0)
         return pl_fail(err, PL_ERR_CONNECT,
-                       "cannot connect to %s: no answer within %d ms", a->text,
-                       timeout_ms);
+                       "cannot connect to %s: no answer within %d ms%s",
+                       a->text, timeout_ms,
+                       a->kind == PL_TRANSPORT_VSOCK
+                           ? " (is the enclave running with this CID? "
+                             "`nitro-cli describe-enclaves` shows it)"
+                           : "");
+    if (a->kind == PL_TRANSPORT_VSOCK)
+        return pl_fail(err, PL_ERR_CONNECT, "cannot connect to %s: %s%s",
+                       a->text, strerror(why), vsock_hint(why, a));
     return pl_fail_errno(err, PL_ERR_CONNECT, why, "cannot connect to %s",
                          a->text);
+}
+
+/* A socket file at the path: replace it only when nobody answers on it
+ * (a server that died), never when a server is alive there, and never a
+ * file of another type (bind then fails with EADDRINUSE). */
+static int unix_in_use(const sockaddr_any *sa, const pl_address *a,
+                       pl_error *err)
+{
+    struct stat st;
+    if (lstat(a->path, &st) != 0 || !S_ISSOCK(st.st_mode))
+        return 0;
+    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (probe < 0)
+        return pl_fail_errno(err, PL_ERR_CONNECT, errno, "cannot listen on %s",
+                             a->text);
+    int rc = connect(probe, &sa->u.sa, sa->len);
+    int e = errno;
+    close(probe);
+    if (rc == 0 || e == EAGAIN || e == EINPROGRESS)
+        return pl_fail(err, PL_ERR_CONNECT,
+                       "cannot listen on %s: a server is already listening "
+                       "there (stop it first, or choose another path)",
+                       a->text);
+    if (e == ECONNREFUSED)
+        unlink(a->path); /* stale: its server is gone */
+    return 0;
 }
 
 int pl_transport_listen(const pl_address *a, int backlog, pl_error *err)
@@ -242,11 +309,9 @@ int pl_transport_listen(const pl_address *a, int backlog, pl_error *err)
     int one = 1;
     if (sa.family != AF_UNIX && sa.family != AF_VSOCK)
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (sa.family == AF_UNIX) {
-        /* Replace a stale socket left by a dead server, never a file. */
-        struct stat st;
-        if (lstat(a->path, &st) == 0 && S_ISSOCK(st.st_mode))
-            unlink(a->path);
+    if (sa.family == AF_UNIX && unix_in_use(&sa, a, err)) {
+        close(fd);
+        return -1;
     }
     if (bind(fd, &sa.u.sa, sa.len) < 0 || listen(fd, backlog) < 0) {
         int e = errno;

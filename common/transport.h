@@ -25,14 +25,16 @@ typedef struct pl_address {
     char text[400]; /* as the user wrote it, for messages */
 } pl_address;
 
-/* Parses "vsock:CID:PORT", "tcp:HOST:PORT" ([v6] allowed) or "unix:PATH". */
+/* Parses "vsock:CID:PORT" (CID "any" = VMADDR_CID_ANY, written back as
+ * vsock:any:PORT), "tcp:HOST:PORT" ([v6] allowed) or "unix:PATH". */
 int pl_address_parse(const char *s, pl_address *a, pl_error *err);
 /* Fills a vsock address from --cid/--port values. */
 void pl_address_vsock(pl_address *a, uint32_t cid, uint32_t port);
 
 /* Connects within timeout_ms; errors name the address and the OS reason. */
 int pl_transport_connect(const pl_address *a, int timeout_ms, pl_error *err);
-/* Binds and listens. A stale unix socket file is replaced. */
+/* Binds and listens. A unix socket file nobody answers on (a dead
+ * server's) is replaced; one a live server listens on is an error. */
 int pl_transport_listen(const pl_address *a, int backlog, pl_error *err);
 /* Accepts one connection (CLOEXEC, non-blocking); writes a description of
  * the peer into peer. Returns the fd, or -1 with errno set. */

@@ -1,5 +1,7 @@
 #include "server.h"
 
+#include "active.h"
+#include "atomic_file.h"
 #include "busy.h"
 #include "channel.h"
 #include "log.h"
@@ -12,14 +14,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, hup_requested;
 
 static void on_stop(int sig)
 {
+    stop_requested = sig;
+}
+
+static void on_hup(int sig)
+{
     (void)sig;
-    stop_requested = 1;
+    hup_requested = 1;
+}
+
+static void log_removed(const char *label, uint64_t bytes)
+{
+    pl_log("stopping: removed the unfinished upload of %s (%llu bytes "
+           "received)",
+           label, (unsigned long long)bytes);
 }
 
 int pl_server_open(pl_server *s, const pl_address *a, const pl_keypair *key,
@@ -39,7 +54,14 @@ int pl_server_open(pl_server *s, const pl_address *a, const pl_keypair *key,
             "Set server.authorized_keys in %s (or --authorized-keys)",
             a->text, cfg->path);
     s->listen_fd = pl_transport_listen(a, 128, err);
-    return s->listen_fd < 0 ? -1 : 0;
+    if (s->listen_fd < 0)
+        return -1;
+    struct stat st;
+    if (a->kind == PL_TRANSPORT_UNIX && stat(a->path, &st) == 0) {
+        s->sock_dev = st.st_dev;
+        s->sock_ino = st.st_ino;
+    }
+    return 0;
 }
 
 typedef struct conn_arg {
@@ -103,14 +125,36 @@ int pl_server_run(pl_server *s, pl_error *err)
     sa.sa_handler = on_stop;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     char key[PL_KEY_B64_LEN + 1];
     pl_key_to_base64(s->key.pub, key);
-    pl_log("listening on %s, server key %s", s->address.text, key);
+    if (s->cfg->authorized_keys)
+        pl_log("listening on %s, server key %s; accepting only the client "
+               "keys in %s",
+               s->address.text, key, s->cfg->authorized_keys);
+    else
+        pl_log("listening on %s, server key %s; no authorized keys file: "
+               "any client that can reach this address is accepted",
+               s->address.text, key);
     /* Refused peers are read here, never waited for: see busy.h. */
     pl_busy_set busy = {.n = 0};
     struct pollfd p[1 + PL_BUSY_MAX];
     while (!stop_requested) {
+        if (hup_requested) {
+            hup_requested = 0;
+            pl_error e;
+            if (!s->cfg->log_file) {
+                pl_log("SIGHUP and no log file to reopen: stopping");
+                stop_requested = SIGHUP;
+                break;
+            }
+            if (pl_log_reopen(&e))
+                pl_log("SIGHUP: %s; logging on to the old file", e.msg);
+            else
+                pl_log("SIGHUP: reopened log file %s", s->cfg->log_file);
+        }
         p[0] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
         int nb = pl_busy_pollfds(&busy, p + 1);
         int rc = poll(p, 1 + (nfds_t)nb, pl_busy_timeout(&busy, 500));
@@ -132,7 +176,10 @@ int pl_server_run(pl_server *s, pl_error *err)
         spawn_connection(s, &busy, fd, peer);
     }
     pl_busy_clear(&busy);
-    pl_log("stopping");
+    const char *sig = sigabbrev_np(stop_requested);
+    pl_log("stopping on SIG%s", sig ? sig : "?");
+    pl_active_log_aborted();
+    pl_atomic_remove_all(log_removed);
     pl_exec_shutdown();
     return 0;
 }
@@ -141,7 +188,11 @@ void pl_server_close(pl_server *s)
 {
     if (s->listen_fd >= 0)
         close(s->listen_fd);
-    if (s->address.kind == PL_TRANSPORT_UNIX)
+    /* Only our socket: another server may own the path by now. */
+    struct stat st;
+    if (s->address.kind == PL_TRANSPORT_UNIX && s->sock_ino &&
+        stat(s->address.path, &st) == 0 && st.st_dev == s->sock_dev &&
+        st.st_ino == s->sock_ino)
         unlink(s->address.path);
     s->listen_fd = -1;
 }

@@ -8,6 +8,7 @@
 #include "transport.h"
 
 #include <pthread.h>
+#include <sys/types.h>
 
 typedef struct pl_server {
     pl_address address;
@@ -19,13 +20,18 @@ typedef struct pl_server {
     int execs;                   /* running commands */
     unsigned long accepted;      /* connections so far, to name them in logs */
     pl_attestation *attestation; /* NULL: not attested */
+    dev_t sock_dev;              /* the unix socket file we made, to remove */
+    ino_t sock_ino;              /* only that one at exit */
 } pl_server;
 
 /* Binds the listening socket; fails on a non-loopback TCP address when no
  * authorized-keys file is configured. */
 int pl_server_open(pl_server *s, const pl_address *a, const pl_keypair *key,
                    const pl_config *cfg, pl_error *err);
-/* Serves until a termination signal (SIGINT/SIGTERM) arrives. */
+/* Serves until SIGINT or SIGTERM arrives (or SIGHUP when there is no log
+ * file: the terminal went away). With server.log_file, SIGHUP reopens it
+ * (logrotate). At the stop, calls still running are logged as aborted,
+ * temporaries of unfinished uploads removed, commands terminated. */
 int pl_server_run(pl_server *s, pl_error *err);
 void pl_server_close(pl_server *s);
 

@@ -1,5 +1,7 @@
 #include "session.h"
 
+#include "active.h"
+
 #include "handshake.h"
 #include "log.h"
 
@@ -161,7 +163,10 @@ void pl_session_serve(pl_server *srv, int fd, const char *peer)
         }
         /* Handlers pick their own timeouts; restore ours afterwards. */
         int saved = s->ch.timeout_ms;
+        pl_active call;
+        pl_active_begin(&call, peer, req);
         int rc = h(s, req);
+        pl_active_end(&call);
         s->ch.timeout_ms = saved;
         if (rc)
             break;

@@ -14,6 +14,10 @@ PIPELINE_BIN=${PIPELINE_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PIPELINE_SRC=${PIPELINE_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 TEST_NAME=$(basename "$0" .sh)
 TESTROOT=$(mktemp -d "/tmp/pl-${TEST_NAME}.XXXXXX")
+# Keys and known servers live per user: give every test its own "user",
+# never the real one's (and no config from the environment).
+export XDG_CONFIG_HOME="$TESTROOT/xdg"
+unset PIPELINE_CONFIG
 FAILURES=0
 CHECKS=0
 SERVER_PID=

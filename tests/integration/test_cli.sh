@@ -109,7 +109,7 @@ pid=$!
 sleep 0.5
 check "listen with the original's flat config stays up" kill -0 $pid
 check "... and listens on vsock port $VP from any CID" \
-    wait_log "listening on vsock:4294967295:$VP," "$D/flat.log"
+    wait_log "listening on vsock:any:$VP," "$D/flat.log"
 kill $pid 2>/dev/null
 wait $pid 2>/dev/null
 out=$("$PIPELINE_BIN" -c "$D/flat.conf" ping --connect-timeout 2 2>&1)
@@ -123,7 +123,7 @@ VP=$(vsock_port)
 pid=$!
 sleep 0.5
 check "listen --address vsock:4294967295:$VP stays up" kill -0 $pid
-check "... and says it is listening" wait_log "listening on vsock:4294967295:$VP," "$D/v1.log"
+check "... and says it is listening on vsock:any:$VP" wait_log "listening on vsock:any:$VP," "$D/v1.log"
 kill $pid 2>/dev/null
 wait $pid
 rc=$?
@@ -133,7 +133,7 @@ VP=$(vsock_port)
 pid=$!
 sleep 0.5
 check "listen --port $VP stays up" kill -0 $pid
-check "... on vsock, any CID" wait_log "listening on vsock:4294967295:$VP," "$D/v2.log"
+check "... on vsock, any CID" wait_log "listening on vsock:any:$VP," "$D/v2.log"
 kill $pid 2>/dev/null
 wait $pid 2>/dev/null
 
@@ -166,22 +166,26 @@ kill $pid 2>/dev/null
 wait $pid 2>/dev/null
 check "the server removes its unix socket on exit" test ! -e "$D/k.sock"
 
-# Keys generated on first use, beside the config file, mode 0600.
+# Keys generated on first use in the per-user directory, mode 0600.
 mkdir -p "$D/home"
 printf 'address = "unix:%s/home/s.sock";\n' "$D" > "$D/home/pipeline.conf"
+U="$XDG_CONFIG_HOME/pipeline"
 "$PIPELINE_BIN" -c "$D/home/pipeline.conf" listen 2>"$D/home/server.log" &
 pid=$!
 wait_log "listening on" "$D/home/server.log"
 expect_rc 0 "ping with keys created on first use" quiet "$PIPELINE_BIN" -c "$D/home/pipeline.conf" ping
-check "server.key created beside the config with mode 0600" test "$(stat -c %a "$D/home/server.key")" = 600
-check "client.key created beside the config with mode 0600" test "$(stat -c %a "$D/home/client.key")" = 600
-check "known_servers created beside the config" test -s "$D/home/known_servers"
+check "server.key created in the per-user directory with mode 0600" test "$(stat -c %a "$U/server.key")" = 600
+check "client.key created in the per-user directory with mode 0600" test "$(stat -c %a "$U/client.key")" = 600
+check "known_servers created in the per-user directory" test -s "$U/known_servers"
+check "nothing is created beside the config file" \
+    eval 'test ! -e "$D/home/client.key" && test ! -e "$D/home/server.key" && test ! -e "$D/home/known_servers"'
 kill $pid 2>/dev/null
 wait $pid 2>/dev/null
-chmod 644 "$D/home/client.key"
+chmod 644 "$U/client.key"
 out=$("$PIPELINE_BIN" -c "$D/home/pipeline.conf" ping 2>&1)
 check "a key file readable by others is refused with a fix" \
     grep -q "readable by others (mode 644); run chmod 600" <<<"$out"
+chmod 600 "$U/client.key"
 
 # --- listen policy: non-loopback TCP needs authorized keys ---
 PORT=$(free_tcp_port)
