@@ -88,7 +88,7 @@ check "attested send-file" attested send-file -q "$T/up.bin" "$T/remote.bin"
 check "the file arrived intact" cmp -s "$T/up.bin" "$T/remote.bin"
 check "attested recv-file" attested recv-file -q "$T/remote.bin" "$T/down.bin"
 check "the file came back intact" cmp -s "$T/up.bin" "$T/down.bin"
-check "no known_servers entry for an attested server" test ! -e "$T/known_servers"
+check "no known_servers entry for an attested server" test ! -e "$XDG_CONFIG_HOME/pipeline/known_servers"
 check "the attested server wrote no key file" \
     test -z "$(find "$T" -name '*.key' ! -name client.key)"
 check "server log says the key is in memory only" grep -q "key in memory only" "$T/server.log"
@@ -128,7 +128,7 @@ check "attestation from the config group" test "$out" = from-config
 sed "s/pcr1 = \"$PCR1\"/pcr1 = \"$WRONG\"/" "$T/client.conf" >"$T/client-wrong.conf"
 expect_err 255 "$WRONG" "a wrong PCR in the config group is refused" \
     timeout 60 "$PIPELINE_BIN" -c "$T/client-wrong.conf" run -- true
-check "an attested client with a config group records no key either" test ! -e "$T/known_servers"
+check "an attested client with a config group records no key either" test ! -e "$XDG_CONFIG_HOME/pipeline/known_servers"
 
 # --- restart: a new in-memory key changes nothing for attested clients ---
 key1=$(server_key)
@@ -209,11 +209,11 @@ expect_err 2 "key file" "an attested server refuses a key file" \
 check "and wrote none" test ! -e "$T/server.key"
 
 # --- TOFU is unchanged for servers that do not attest ---
-rm -f "$T/known_servers"
+rm -f "$XDG_CONFIG_HOME/pipeline/known_servers"
 server_conf "attestation = false;"
 start_listen --key-file "$T/server.key"
 timeout 30 "$PIPELINE_BIN" -c "$CONF" ping -q >/dev/null 2>&1
-check "an unattested server's key is recorded on first contact" grep -q "$ADDR" "$T/known_servers"
+check "an unattested server's key is recorded on first contact" grep -q "$ADDR" "$XDG_CONFIG_HOME/pipeline/known_servers"
 check "the unattested server uses its key file" test -s "$T/server.key"
 expect_err 255 "no attestation document" "expecting PCRs from an unattested server fails" \
     attested run -- true
@@ -221,10 +221,10 @@ stop_server
 # And with no device at all (the default /dev/nsm does not exist here).
 if [ ! -e /dev/nsm ]; then
     echo "address = \"$ADDR\";" >"$CONF"
-    rm -f "$T/known_servers" "$T/server.key"
+    rm -f "$XDG_CONFIG_HOME/pipeline/known_servers" "$T/server.key"
     start_listen --key-file "$T/server.key"
     timeout 30 "$PIPELINE_BIN" -c "$CONF" ping -q >/dev/null 2>&1
-    check "without a device, first contact records the key" grep -q "$ADDR" "$T/known_servers"
+    check "without a device, first contact records the key" grep -q "$ADDR" "$XDG_CONFIG_HOME/pipeline/known_servers"
     stop_server
     start_listen --key-file "$T/other.key"
     expect_err 255 "key" "without a device, a changed key is still an error" \
