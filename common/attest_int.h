@@ -75,7 +75,7 @@ void pl_attest_doc_free(pl_attest_doc *d);
 
 /* The verified-documents cache (attest_cache.c). key: PL_ATTEST_CACHE_KEY
  * bytes, one line of the file. */
-#define PL_ATTEST_CACHE_KEY (64 + 1 + 96)
+#define PL_ATTEST_CACHE_KEY (64 + 1 + 128)
 void pl_attest_cache_key(const uint8_t *doc, size_t len, const uint8_t *root,
                          size_t root_len, char key[PL_ATTEST_CACHE_KEY]);
 /* 1 when key is in the file with every certificate of its chain valid

@@ -12,9 +12,7 @@
 #include "attest_int.h"
 
 #include <errno.h>
-#include <openssl/pem.h>
-#include <openssl/sha.h>
-#include <openssl/x509.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,8 +72,10 @@ static const uint8_t aws_root_sha256[32] = {
 
 const uint8_t *pl_attest_aws_root(size_t *len)
 {
-    uint8_t md[SHA256_DIGEST_LENGTH];
-    SHA256(aws_root_der, sizeof aws_root_der, md);
+    /* libsodium, not OpenSSL: a connection whose document is in the cache
+     * then never pays OpenSSL's start-up (about 1 ms per process). */
+    uint8_t md[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(md, aws_root_der, sizeof aws_root_der);
     if (memcmp(md, aws_root_sha256, sizeof md) != 0) {
         *len = 0;
         return NULL;
@@ -87,6 +87,47 @@ const uint8_t *pl_attest_aws_root(size_t *len)
 /* Root files are a few KiB at most; anything larger is not one. */
 #define ROOT_FILE_MAX (64 * 1024)
 
+/* The length a DER SEQUENCE header at p declares for the whole item, or 0
+ * when p does not start one. Only the outer frame is checked here; OpenSSL
+ * parses the certificate when a chain is verified. */
+static size_t der_sequence_len(const uint8_t *p, size_t n)
+{
+    if (n < 2 || p[0] != 0x30)
+        return 0;
+    if (p[1] < 0x80)
+        return 2 + (size_t)p[1];
+    size_t k = p[1] & 0x7f;
+    if (k < 1 || k > 3 || n < 2 + k)
+        return 0;
+    size_t len = 0;
+    for (size_t i = 0; i < k; i++)
+        len = len << 8 | p[2 + i];
+    return 2 + k + len;
+}
+
+static const char pem_begin[] = "-----BEGIN CERTIFICATE-----";
+static const char pem_end[] = "-----END CERTIFICATE-----";
+
+/* The base64 body of the first PEM certificate in buf, decoded in place. */
+static size_t pem_body(uint8_t *buf, size_t n)
+{
+    buf[n] = '\0';
+    char *b = strstr((char *)buf, pem_begin);
+    char *e = b ? strstr(b, pem_end) : NULL;
+    if (!e)
+        return 0;
+    b += sizeof pem_begin - 1;
+    size_t out = 0;
+    const char *end = NULL;
+    if (sodium_base642bin(buf, n, b, (size_t)(e - b), " \t\r\n", &out, &end,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        end != e)
+        return 0;
+    return out;
+}
+
+/* No OpenSSL here either (see pl_attest_aws_root): the file is framed as
+ * one DER certificate, PEM or raw, and parsed by the chain check. */
 int pl_attest_load_root(const char *path, uint8_t **der, size_t *len,
                         pl_error *err)
 {
@@ -96,7 +137,7 @@ int pl_attest_load_root(const char *path, uint8_t **der, size_t *len,
     if (!f)
         return pl_fail_errno(err, PL_ERR_CONFIG, errno, "attestation root %s",
                              path);
-    unsigned char *buf = malloc(ROOT_FILE_MAX + 1);
+    uint8_t *buf = malloc(ROOT_FILE_MAX + 2);
     if (!buf) {
         fclose(f);
         return pl_fail(err, PL_ERR_NOMEM, "out of memory");
@@ -116,41 +157,16 @@ int pl_attest_load_root(const char *path, uint8_t **der, size_t *len,
                        "certificate",
                        path, ROOT_FILE_MAX);
     }
-    X509 *x = NULL;
-    const unsigned char *p = buf;
-    x = d2i_X509(NULL, &p, (long)n);
-    if (x && p != buf + n) { /* DER with trailing bytes: not one cert */
-        X509_free(x);
-        x = NULL;
-    }
-    if (!x) {
-        BIO *bio = BIO_new_mem_buf(buf, (int)n);
-        if (bio) {
-            x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-            BIO_free(bio);
-        }
-    }
-    free(buf);
-    if (!x)
+    if (der_sequence_len(buf, n) != n) /* not one DER item: try PEM */
+        n = pem_body(buf, n);
+    if (n == 0 || der_sequence_len(buf, n) != n) {
+        free(buf);
         return pl_fail(err, PL_ERR_CONFIG,
                        "attestation root %s: not a PEM or DER X.509 "
                        "certificate",
                        path);
-    unsigned char *out = NULL;
-    int dn = i2d_X509(x, &out);
-    X509_free(x);
-    if (dn <= 0)
-        return pl_fail(err, PL_ERR_CONFIG,
-                       "attestation root %s: cannot encode the certificate",
-                       path);
-    /* Hand back malloc'd memory the caller frees with free(). */
-    *der = malloc((size_t)dn);
-    if (!*der) {
-        OPENSSL_free(out);
-        return pl_fail(err, PL_ERR_NOMEM, "out of memory");
     }
-    memcpy(*der, out, (size_t)dn);
-    OPENSSL_free(out);
-    *len = (size_t)dn;
+    *der = buf;
+    *len = n;
     return 0;
 }
