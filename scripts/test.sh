@@ -21,12 +21,17 @@ scripts/build.sh build
 step "tests (normal build)"
 (cd build && ctest --output-on-failure -j2 --timeout 900)
 
+step "reliability figures, short form (tests/reliability/reliability.sh --full for the report's)"
+tests/reliability/reliability.sh --short build/pipeline
+
 step "ASan+UBSan build"
 CC=${SANITIZE_CC:-gcc} scripts/build.sh build-asan -DPIPELINE_SANITIZE=ON
 step "tests (ASan+UBSan build)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:${ASAN_OPTIONS:-}
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}
 (cd build-asan && ctest --output-on-failure -j2 --timeout 1800)
+step "reliability, short form (ASan+UBSan build)"
+tests/reliability/reliability.sh --short build-asan/pipeline
 
 if [ -x scripts/fuzz.sh ]; then
     step "fuzz targets (short run)"

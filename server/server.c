@@ -8,6 +8,7 @@
 #include "session.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -75,8 +76,13 @@ static void *conn_thread(void *p)
     conn_arg *a = p;
     pl_session_serve(a->srv, a->fd, a->peer);
     pthread_mutex_lock(&a->srv->lock);
-    a->srv->connections--;
+    int idle = --a->srv->connections == 0;
     pthread_mutex_unlock(&a->srv->lock);
+    /* Back to idle: hand the memory freed by the connections' threads
+     * (malloc keeps it in per-thread arenas) back to the system, so the
+     * server's footprint returns to where it was after a burst. */
+    if (idle)
+        malloc_trim(0);
     free(a);
     return NULL;
 }

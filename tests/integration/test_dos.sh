@@ -88,7 +88,10 @@ wait "$writer" 2>/dev/null
 # (server.idle_timeout) instead of waiting for stdin to end.
 t0=$(now)
 rc=0
-tpl send-file -q - "$T/from-stdin" < <(sleep 30) 2>"$T/stdin.err" || rc=$?
+mkfifo "$T/silent"
+exec 9<>"$T/silent" # open and silent for as long as we hold it
+tpl send-file -q - "$T/from-stdin" <"$T/silent" 2>"$T/stdin.err" || rc=$?
+exec 9<&-
 check "send-file from a silent stdin ends when the server gives up (exit $rc)" \
     test "$rc" != 0
 check "... within seconds, not when stdin ends" secs_lt "$t0" 12
