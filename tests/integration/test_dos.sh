@@ -150,10 +150,11 @@ below() { ls "/proc/$SERVER_PID/fd" | awk -v l=$limit '$1 < l' | wc -l; }
 n=$((limit - $(below) - 1))
 dos_bg "$T/hold2.out" hold "$n" 30
 holder=$!
-wait_for 10 ready "$T/hold2.out"
-wait_for 10 eval '[ "$(below)" -ge $((limit - 1)) ]'
+wait_for 30 ready "$T/hold2.out"
+check "the server holds all but one descriptor ($(below) of $limit)" \
+    wait_for 30 eval '[ "$(below)" -ge $((limit - 1)) ]'
 out=$(tpl ping 2>&1)
-check "out of descriptors, the client is told so: $out" \
+check "out of descriptors, the client is told so ($(below) of $limit): $out" \
     grep -q "too many open files" <<<"$out"
 kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
