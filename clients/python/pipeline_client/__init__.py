@@ -32,13 +32,14 @@ from .errors import (AttestationError, ConnectError, HandshakeError,
                      PipelineError, ProtocolRefused, RemoteError,
                      RemoteStatus, ServerKeyMismatch, TransferError,
                      code_name)
+from .terminal import Terminal
 from .keys import (KeyPair, check_known_server, generate_keypair,
                    key_from_base64, key_to_base64, keypair_from_private,
                    load_key_file, public_key)
 
 __all__ = [
     "connect", "Client", "Connection", "PingResult", "ExecResult",
-    "TransferResult", "DISCARD", "CommandFailed",
+    "TransferResult", "DISCARD", "CommandFailed", "Terminal",
     "PipelineError", "ConnectError", "HandshakeError", "ProtocolRefused",
     "ServerKeyMismatch", "AttestationError", "RemoteError", "RemoteStatus",
     "TransferError", "code_name",

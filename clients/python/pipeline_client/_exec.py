@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, List, Optional
 
 from . import pipeline_pb2 as pb
 from .errors import PipelineError, RemoteError
+from .terminal import Terminal
 
 if TYPE_CHECKING:
     from .client import Client
@@ -146,7 +147,7 @@ class _Source:
 
 def run_exec(c: "Client", *, argv: Any, command: Any, env: Any, cwd: Any,
              stdin: Any, stdout: Any, stderr: Any, timeout: float,
-             no_wait: bool, on_output: Any) -> ExecResult:
+             no_wait: bool, on_output: Any, tty: Any = None) -> ExecResult:
     if bool(argv) == (command is not None):
         raise ValueError("exec: give either argv or command, not both or "
                          "neither")
@@ -166,6 +167,14 @@ def run_exec(c: "Client", *, argv: Any, command: Any, env: Any, cwd: Any,
         env=env_list, cwd=_encode(cwd) if cwd is not None else b"",
         timeout_secs=int(math.ceil(timeout)) if timeout else 0,
         no_wait=no_wait, no_stdin=no_stdin)
+    if tty:
+        if no_wait:
+            raise ValueError("exec: a detached command (no_wait) cannot "
+                             "have a terminal")
+        t = tty if isinstance(tty, Terminal) else Terminal()
+        req.tty.CopyFrom(pb.Terminal(
+            term=t.term, size=pb.WindowSize(rows=t.rows, cols=t.cols),
+            modes=t.modes))
     result = ExecResult()
     if on_output is not None:
         sinks = [lambda d: on_output("stdout", d),
@@ -174,6 +183,7 @@ def run_exec(c: "Client", *, argv: Any, command: Any, env: Any, cwd: Any,
         sinks = [_sink(stdout, 0, result), _sink(stderr, 1, result)]
     source = None if no_stdin else _Source(stdin)
     c._signals.clear()
+    c._resizes.clear()
     wake = c._wake_fd()
     c.send_frame(pb.Frame(exec=req))
     sock = c.sock
@@ -189,6 +199,11 @@ def run_exec(c: "Client", *, argv: Any, command: Any, env: Any, cwd: Any,
                 if c._signals:
                     pending += c.seal(pb.Frame(signal=pb.Signal(
                         signo=c._signals.pop(0))))
+                elif c._resizes:
+                    rows, cols = c._resizes.pop(0)
+                    if tty:
+                        pending += c.seal(pb.Frame(
+                            window_size=pb.WindowSize(rows=rows, cols=cols)))
                 elif source is not None and not source.eof \
                         and source.fd < 0:
                     pending += _stdin_frame(c, source, result)
@@ -236,6 +251,7 @@ def run_exec(c: "Client", *, argv: Any, command: Any, env: Any, cwd: Any,
         if c.sock is not None:
             c.sock.settimeout(c.io_timeout)
         c._signals.clear()
+        c._resizes.clear()
     if (source is not None and not source.eof) or pending or send_dead:
         # The server closes a connection whose stdin did not end.
         c._broken = "the command ended before its input did"

@@ -17,7 +17,7 @@ import sys
 import time
 from dataclasses import dataclass
 from typing import (Any, BinaryIO, Callable, Dict, Iterable, List, Mapping,
-                    Optional, Sequence, Union)
+                    Optional, Sequence, Tuple, Union)
 
 from dissononce.cipher.chachapoly import ChaChaPolyCipher
 from dissononce.dh.x25519.x25519 import X25519DH
@@ -125,6 +125,7 @@ class Client:
         self._inbuf = bytearray()
         self._broken: Optional[str] = None
         self._signals: List[int] = []
+        self._resizes: List[Tuple[int, int]] = []  # exec(tty=...) window changes
         self._wake_r = self._wake_w = -1
 
     # ---- lifecycle ----------------------------------------------------
@@ -426,7 +427,8 @@ class Client:
              cwd: Union[None, str, bytes] = None,
              stdin: Any = None, stdout: Any = None, stderr: Any = None,
              timeout: float = 0, no_wait: bool = False,
-             on_output: Optional[Callable[[str, bytes], None]] = None
+             on_output: Optional[Callable[[str, bytes], None]] = None,
+             tty: Union[None, bool, "Terminal"] = None
              ) -> "ExecResult":
         """Runs a command on the server and waits for it to end.
 
@@ -447,6 +449,12 @@ class Client:
         send_signal() from a signal handler or another thread forwards a
         signal to the remote process group while this runs.
 
+        tty: True or a Terminal (pipeline_client.Terminal: TERM, size,
+        modes; Terminal.from_fd copies a local terminal) runs the command
+        on a pseudo-terminal on the server. Its output, stdout and stderr
+        merged as a terminal merges them, goes to stdout; stdin is what is
+        typed on it (b"\x03" is Ctrl-C); resize() changes its size.
+
         Returns ExecResult (exit_code, signal, timed_out, pid, spawn_error,
         stdout, stderr, status). A refusal by the server raises
         RemoteError with its code (PERMISSION_DENIED when exec is off).
@@ -456,7 +464,19 @@ class Client:
         return run_exec(self, argv=argv, command=command, env=env, cwd=cwd,
                         stdin=stdin, stdout=stdout, stderr=stderr,
                         timeout=timeout, no_wait=no_wait,
-                        on_output=on_output)
+                        on_output=on_output, tty=tty)
+
+    def resize(self, rows: int, cols: int) -> None:
+        """Sets the window size of the running exec(tty=...) call's
+        terminal (the remote program gets SIGWINCH). Safe from signal
+        handlers, callbacks and other threads; ignored without a
+        terminal call."""
+        self._resizes.append((int(rows), int(cols)))
+        if self._wake_w >= 0:
+            try:
+                os.write(self._wake_w, b"r")
+            except (BlockingIOError, OSError):
+                pass
 
     def send_signal(self, signo: int) -> None:
         """Forwards signal signo (e.g. signal.SIGINT) to the process group
@@ -568,4 +588,5 @@ def connect(address: str, key: KeySpec = None, *,
 
 
 from ._exec import ExecResult  # noqa: E402  (after Client, which it uses)
+from .terminal import Terminal  # noqa: E402
 from ._files import TransferResult  # noqa: E402
