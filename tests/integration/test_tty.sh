@@ -9,7 +9,7 @@ DRIVER="$PIPELINE_SRC/tests/integration/tty_driver.py"
 
 start_server unix
 W=$(mktemp -d "$TESTROOT/work.XXXXXX")
-for c in session signals notty; do
+for c in session signals shell notty; do
     if /usr/bin/python3 "$DRIVER" "$c" "$PIPELINE_BIN" "$CONF" "$W"; then
         ok "terminal case: $c"
     else

@@ -287,6 +287,21 @@ def case_signals(pl, conf, work):
     check(wait_gone("sleep\x00%d" % MARK[2]), "no remote process left after the client is killed")
 
 
+def case_shell(pl, conf, work):
+    """`pipeline shell`: the server's shell, as a login shell, on a terminal."""
+    t = Term([pl, "-c", conf, "shell"], env=dict(os.environ, TERM="xterm"))
+    time.sleep(0.5)
+    t.send("echo SHELL0=$0; case $- in *i*) echo INTER''ACTIVE;; esac; tty\r")
+    m = t.expect(r"SHELL0=(\S+)\r\n")
+    check(m is not None and m.group(1).endswith(b"sh"), "shell runs the server's shell: %s" % (m and m.group(1)))
+    check(t.expect(r"INTERACTIVE\r\n") is not None, "the shell is interactive")
+    check(t.expect(r"/dev/pts/\d+\r\n") is not None, "the shell is on a terminal")
+    t.send("exit 5\r")
+    rc = t.wait()
+    check(rc == 5, "exit 5 in pipeline shell gives 5 (got %s)" % rc)
+    t.kill()
+
+
 def case_notty(pl, conf, work):
     """-t without a terminal is refused; -tt forces one."""
     import subprocess
@@ -308,7 +323,8 @@ def case_notty(pl, conf, work):
 
 def main():
     case, pl, conf, work = sys.argv[1:5]
-    {"session": case_session, "signals": case_signals, "notty": case_notty}[case](pl, conf, work)
+    {"session": case_session, "signals": case_signals, "shell": case_shell,
+     "notty": case_notty}[case](pl, conf, work)
     sys.exit(1 if failures else 0)
 
 
