@@ -146,3 +146,5 @@ expect_err() {
 
 # not_grep ARGS...: passes when grep finds nothing (and prints what it found).
 not_grep() { ! grep -n "$@"; }
+# not CMD...: passes when CMD fails.
+not() { ! "$@"; }
