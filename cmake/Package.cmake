@@ -20,9 +20,12 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-# A shlibs file for libpipeline-client.so.1, and the ldconfig trigger.
+# A shlibs file for libpipeline-client.so.1, so packages built against it
+# get a Depends on this one; CPack adds the ldconfig call (postinst/postrm)
+# for the library in /usr/lib.
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 # The static client library needs the dependencies' headers and
 # archives only when a program links it statically; suggest them.
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "libsodium-dev, libprotobuf-c-dev, libssl-dev")

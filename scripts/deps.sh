@@ -8,6 +8,7 @@ packages=(
     python3 python3-protobuf python3-dissononce python3-cryptography python3-cbor2
     python3-pytest python3-setuptools python3-wheel python3-pip python3-venv
     procps psmisc iproute2 util-linux coreutils bc valgrind openssh-server openssh-client clang-format
+    dpkg-dev file binutils mandoc groff-base man-db
 )
 missing=()
 for p in "${packages[@]}"; do
