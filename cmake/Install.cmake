@@ -6,7 +6,7 @@ include(CMakePackageConfigHelpers)
 # What the static client library needs (pkg-config module names): what
 # pipeline-client-all.o calls, at most what common/ links. The install test
 # links a program statically through pkg-config, so a missing one fails.
-set(PL_PC_REQUIRES_PRIVATE "libsodium libprotobuf-c libcrypto")
+set(PL_PC_REQUIRES_PRIVATE "libsodium libprotobuf-c libcrypto libcbor")
 
 install(TARGETS pipeline RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 if(NOT PIPELINE_STATIC)

@@ -4,10 +4,18 @@
 # The internal archives are the ones the normal build makes (position
 # independent code links statically too); the external libraries are
 # Debian's static archives: libsodium.a, libprotobuf-c.a, libconfig.a,
-# libcrypto.a. Debian 12 ships no libcbor.a (libcbor-dev has only the
-# shared library); it is used when found (or given as
-# -DPIPELINE_CBOR_STATIC=/path/libcbor.a) and left out otherwise, which
-# works for as long as nothing the binary links calls into libcbor.
+# libcrypto.a.
+#
+# libcbor: Debian 12 ships no libcbor.a (libcbor-dev has only the shared
+# library). When one is found, or given as
+# -DPIPELINE_CBOR_STATIC=/path/libcbor.a (examples/enclave/Dockerfile
+# builds one from Debian's libcbor source), the static binary is complete.
+# Without it, the files that call libcbor (the attestation verifier's CBOR
+# steps, the NSM request) are replaced at link time by common/nocbor/ and
+# server/nocbor/, whose functions fail saying why: that binary serves
+# every call and verifies nothing, and `listen` in an enclave needs
+# server.attestation = false (--no-attestation). The configure step says
+# which one it makes.
 #
 # -DPIPELINE_STATIC=ON makes `pipeline` itself static (what an image
 # build wants); otherwise a normal build also links `pipeline-static`
@@ -28,8 +36,16 @@ endforeach()
 find_library(PIPELINE_CBOR_STATIC NAMES libcbor.a)
 if(PIPELINE_CBOR_STATIC)
   list(APPEND PL_STATIC_LIBS ${PIPELINE_CBOR_STATIC})
+  message(STATUS "Static pipeline: with attestation (${PIPELINE_CBOR_STATIC})")
 else()
-  message(STATUS "Static pipeline: no libcbor.a (Debian ships none); linking without libcbor")
+  message(STATUS "Static pipeline: no libcbor.a (Debian 12 ships none), so "
+                 "WITHOUT attestation; give -DPIPELINE_CBOR_STATIC=/path/libcbor.a for it")
+  add_library(pipeline_nocbor OBJECT common/nocbor/attest_nocbor.c server/nocbor/nsm_nocbor.c)
+  target_include_directories(pipeline_nocbor PRIVATE
+    $<TARGET_PROPERTY:pipeline_server,INTERFACE_INCLUDE_DIRECTORIES>
+    $<TARGET_PROPERTY:pipeline_common,INTERFACE_INCLUDE_DIRECTORIES>)
+  target_compile_options(pipeline_nocbor PRIVATE
+    $<TARGET_PROPERTY:pipeline_common,INTERFACE_COMPILE_OPTIONS>)
 endif()
 
 # Links target fully statically against the internal archives.
@@ -39,6 +55,11 @@ function(pipeline_link_static target)
                         "(Debian: libsodium-dev libprotobuf-c-dev libconfig-dev libssl-dev)")
   endif()
   add_dependencies(${target} pipeline_server pipeline_client pipeline_common pipeline_proto)
+  if(TARGET pipeline_nocbor)
+    # Objects before the archives: their definitions win, and the archive
+    # members that call libcbor are never pulled in.
+    target_sources(${target} PRIVATE $<TARGET_OBJECTS:pipeline_nocbor>)
+  endif()
   target_include_directories(${target} PRIVATE
     $<TARGET_PROPERTY:pipeline_server,INTERFACE_INCLUDE_DIRECTORIES>
     $<TARGET_PROPERTY:pipeline_client,INTERFACE_INCLUDE_DIRECTORIES>)

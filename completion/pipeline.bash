@@ -4,15 +4,19 @@
 # own too (`source pipeline.bash`), without the bash-completion package.
 
 _pipeline_conn_opts="--address --cid --port --server-key --known-servers
-    --key-file --connect-timeout --quiet --help"
+    --key-file --connect-timeout --quiet --help --expect-pcr
+    --attestation-root --allow-debug --attestation-max-age"
 
 # Options of one subcommand.
 _pipeline_opts() {
     case $1 in
     listen) echo "--port --cid --address --key-file --authorized-keys
-        --max-connections --root --help" ;;
+        --max-connections --root --attestation-device --no-attestation
+        --help" ;;
     run) echo "$_pipeline_conn_opts --command --no-wait --no-stdin --env
-        --cwd --timeout" ;;
+        --cwd --timeout --tty" ;;
+    shell) echo "$_pipeline_conn_opts --env --cwd" ;;
+    attest) echo "$_pipeline_conn_opts --document --at --json" ;;
     send-file | recv-file) echo "$_pipeline_conn_opts --localpath
         --remotepath --checksum" ;;
     send-dir | recv-dir) echo "$_pipeline_conn_opts --localdir --remotedir
@@ -27,12 +31,13 @@ _pipeline_opts() {
 _pipeline_arg_kind() {
     case $1 in
     -c | --config | --key-file | --known-servers | --authorized-keys | \
-        --localpath) echo file ;;
+        --localpath | --attestation-root | --document | \
+        --attestation-device) echo file ;;
     --localdir | --root) echo dir ;;
     --address) echo address ;;
     --cid | --port | --server-key | --connect-timeout | --command | -e | \
         --env | -w | --cwd | --timeout | --max-connections | --remotepath | \
-        --remotedir) echo none ;;
+        --remotedir | --expect-pcr | --attestation-max-age | --at) echo none ;;
     *) echo no ;;
     esac
 }
@@ -51,8 +56,8 @@ _pipeline() {
     COMPREPLY=()
     local cur=${COMP_WORDS[COMP_CWORD]}
     local prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local subcommands="listen run send-file recv-file send-dir recv-dir ping
-        keygen pubkey"
+    local subcommands="listen run shell send-file recv-file send-dir recv-dir
+        ping attest keygen pubkey"
     local globals="--config --help --version --george --pascal"
 
     # The subcommand is the first word that is neither a global option

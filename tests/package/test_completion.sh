@@ -22,10 +22,11 @@ comp() {
     ' _ "$COMPLETION" "$@" | sort
 }
 lines() { printf '%s\n' "$@" | sort; }
-# help_opts [SUB]: the long options `pipeline [SUB] --help` prints, and
+# help_opts [SUB]: the long options on the usage and option lines (those starting
+# with a dash) of `pipeline [SUB] --help`, and
 # --help itself (which not every usage text repeats).
 help_opts() {
-    { "$PIPELINE_BIN" "$@" --help | grep -oE -- '--[a-z][a-z0-9-]+'; echo --help; } | sort -u
+    { "$PIPELINE_BIN" "$@" --help | grep -E '^(Usage: | +pipeline | +-)' | grep -oE -- '--[a-z][a-z0-9-]+'; echo --help; } | sort -u
 }
 
 check "the file is registered for the pipeline command" \

@@ -25,11 +25,11 @@ text1=$(sed 's/\\-/-/g' "$MAN1")
 subs=$("$PIPELINE_BIN" --help | awk '/^Subcommands:/ {on = 1; next} on && /^  [a-z]/ {print $1} on && /^$/ {exit}')
 for sub in $subs; do
     check "pipeline(1) has a section for $sub" grep -qx ".SS pipeline $sub" <<<"$text1"
-    for opt in $("$PIPELINE_BIN" "$sub" --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u); do
+    for opt in $("$PIPELINE_BIN" "$sub" --help | grep -E '^(Usage: | +pipeline | +-)' | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u); do
         check "pipeline(1) documents $sub $opt" grep -qF -- "$opt" <<<"$text1"
     done
 done
-for opt in $("$PIPELINE_BIN" --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u); do
+for opt in $("$PIPELINE_BIN" --help | grep -E '^(Usage: | +pipeline | +-)' | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u); do
     check "pipeline(1) documents the global option $opt" grep -qF -- "$opt" <<<"$text1"
 done
 for section in "EXIT STATUS" FILES ENVIRONMENT "SEE ALSO"; do

@@ -16,8 +16,22 @@ check "no program interpreter (ld.so) is asked for" not_grep INTERP <(readelf -l
 check "no shared library is needed" not_grep NEEDED <(readelf -d "$STATIC" 2>&1)
 
 T=$TESTROOT/t
+mkdir -p "$T"
+# Without libcbor.a (Debian 12) the binary is built without attestation
+# (cmake/Static.cmake); asked to attest, it must say so, not misbehave.
+if nm "$STATIC" | grep -q ' T cbor_load$'; then
+    rc=0
+    out=$(timeout 20 "$STATIC" listen --address "unix:$T/att.sock" --attestation-device /dev/null 2>&1) || rc=$?
+    check "with libcbor linked in, a bad attestation device is refused (exit $rc: $out)" \
+        eval '[ "$rc" = 1 ] && grep -q "cannot get an attestation document" <<<"$out"'
+else
+    rc=0
+    out=$(timeout 20 "$STATIC" listen --address "unix:$T/att.sock" --attestation-device /dev/null 2>&1) || rc=$?
+    check "built without libcbor: asked to attest, listen fails saying why (exit $rc: $out)" \
+        eval '[ "$rc" = 1 ] && grep -q "built without it (no libcbor.a)" <<<"$out" && grep -q -- "--no-attestation" <<<"$out"'
+fi
 R=$TESTROOT/root
-mkdir -p "$T" "$R/dev"
+mkdir -p "$R/dev"
 cp "$STATIC" "$R/pipeline"
 : >"$R/dev/null"
 ADDR="unix:$R/s.sock"
