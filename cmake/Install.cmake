@@ -41,5 +41,6 @@ install(FILES completion/pipeline.bash
 install(FILES config/pipeline.config.toml config/server.config.toml
               examples/enclave/README.md examples/enclave/Dockerfile
               examples/enclave/server.conf examples/enclave/host.conf
+              examples/pipeline.service
   DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})

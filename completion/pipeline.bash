@@ -3,16 +3,19 @@
 # Installed as share/bash-completion/completions/pipeline; works on its
 # own too (`source pipeline.bash`), without the bash-completion package.
 
+# Global options, accepted after the subcommand too.
+_pipeline_global_opts="--config --host --verbose"
 _pipeline_conn_opts="--address --cid --port --server-key --known-servers
     --key-file --connect-timeout --quiet --help --expect-pcr
-    --attestation-root --allow-debug --attestation-max-age"
+    --attestation-root --allow-debug --attestation-max-age
+    $_pipeline_global_opts"
 
 # Options of one subcommand.
 _pipeline_opts() {
     case $1 in
     listen) echo "--port --cid --address --key-file --authorized-keys
-        --max-connections --root --attestation-device --no-attestation
-        --help" ;;
+        --max-connections --root --log-file --attestation-device
+        --no-attestation --help $_pipeline_global_opts" ;;
     run) echo "$_pipeline_conn_opts --command --no-wait --no-stdin --env
         --cwd --timeout --tty" ;;
     shell) echo "$_pipeline_conn_opts --env --cwd" ;;
@@ -23,7 +26,7 @@ _pipeline_opts() {
         --checksum" ;;
     ping) echo "$_pipeline_conn_opts" ;;
     keygen) echo "--help" ;;
-    pubkey) echo "--server --client --key-file --help" ;;
+    pubkey) echo "--server --client --key-file --help $_pipeline_global_opts" ;;
     esac
 }
 
@@ -32,12 +35,13 @@ _pipeline_arg_kind() {
     case $1 in
     -c | --config | --key-file | --known-servers | --authorized-keys | \
         --localpath | --attestation-root | --document | \
-        --attestation-device) echo file ;;
+        --attestation-device | --log-file) echo file ;;
     --localdir | --root) echo dir ;;
     --address) echo address ;;
     --cid | --port | --server-key | --connect-timeout | --command | -e | \
         --env | -w | --cwd | --timeout | --max-connections | --remotepath | \
-        --remotedir | --expect-pcr | --attestation-max-age | --at) echo none ;;
+        --remotedir | --expect-pcr | --attestation-max-age | --at | \
+        --host) echo none ;;
     *) echo no ;;
     esac
 }
@@ -58,14 +62,14 @@ _pipeline() {
     local prev=${COMP_WORDS[COMP_CWORD - 1]}
     local subcommands="listen run shell send-file recv-file send-dir recv-dir
         ping attest keygen pubkey"
-    local globals="--config --help --version --george --pascal"
+    local globals="--config --host --verbose --help --version --george --pascal"
 
     # The subcommand is the first word that is neither a global option
     # nor the value of -c/--config.
     local i sub='' subidx=0
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
-        -c | --config) ((i++)) ;;
+        -c | --config | --host) ((i++)) ;;
         -*) ;;
         *)
             sub=${COMP_WORDS[i]}
@@ -81,6 +85,7 @@ _pipeline() {
             _pipeline_files "$cur"
             return
             ;;
+        --host) return ;;
         esac
         if [[ $cur == -* ]]; then
             mapfile -t COMPREPLY < <(compgen -W "$globals" -- "$cur")

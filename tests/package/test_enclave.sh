@@ -41,13 +41,15 @@ while read -r _ a b c; do
     fi
 done < <(grep -E '^COPY ' <<<"$final")
 check "the entry point's binary is in the image" [ -x "$ROOT${ENTRY[0]}" ]
+# The image's environment: its ENV lines (NAME=value form), nothing else.
+mapfile -t IMAGE_ENV < <(grep -E '^ENV [A-Za-z_]+=' <<<"$final" | sed 's/^ENV //')
 : >"$ROOT/dev/null"
 
 # ---- the entry point, as written ----
 T=$TESTROOT/t
 mkdir -p "$T"
-# run_image LOG [ARGS...]: the entry point in the image's root, args
-# appended as `docker run IMAGE ARGS` would.
+# run_image LOG [ARGS...]: the entry point in the image's root with the
+# image's environment only, args appended as `docker run IMAGE ARGS` would.
 run_image() {
     local log=$1
     shift
@@ -55,7 +57,8 @@ run_image() {
         root=$1
         shift
         mount --bind /dev/null "$root/dev/null" || exit 99
-        exec env -i /usr/sbin/chroot "$root" "$@"' sh "$ROOT" "${ENTRY[@]}" "$@" 2>"$log" &
+        exec env -i "$@"' sh "$ROOT" "${IMAGE_ENV[@]}" /usr/sbin/chroot "$ROOT" \
+        "${ENTRY[@]}" "$@" 2>"$log" &
     SERVER_PID=$!
 }
 stop_image() {
@@ -75,9 +78,10 @@ for _ in $(seq 1 100); do
     sleep 0.05
 done
 check "as written, it listens on vsock port 53000 ($(head -1 "$T/vsock.log"))" \
-    grep -qE "listening on vsock:[0-9]+:53000, server key " "$T/vsock.log"
+    grep -qE "listening on vsock:(any|[0-9]+):53000, server key " "$T/vsock.log"
 check "... and keeps running" kill -0 "$SERVER_PID"
-check "without /dev/nsm (no attestation) its key is made beside its config" [ -s "$ROOT/etc/pipeline/server.key" ]
+check "without /dev/nsm (no attestation) its key is made in the image's HOME" \
+    [ -s "$ROOT/root/.config/pipeline/server.key" ]
 stop_image
 
 # ---- serving, over a unix socket instead ----

@@ -39,15 +39,20 @@ for code in 124 126 127 2 255; do
     check "pipeline(1) explains exit status $code" grep -qE "^\.(I|IR|TP) .*\b$code\b" <<<"$text1"
 done
 
-# Keys of the example configs (set or shown commented out), top level and
-# in the server group, each with its own entry in pipeline.conf(5).
+# Every key the configuration accepts (the table in common/config_keys.c:
+# {GROUP, "name", ...} rows, PCR(n) rows) has its own entry in
+# pipeline.conf(5), and so has the hosts group.
 text5=$(sed 's/\\-/-/g; s/\\(dq/"/g' "$MAN5")
-keys=$(sed -nE 's/^[[:space:]]*#?[[:space:]]*([a-z_]+)[[:space:]]*=.*/\1/p' \
-    "$PIPELINE_SRC"/config/*.toml | sort -u)
-check "the example configs name some keys" [ -n "$keys" ]
+table=$PIPELINE_SRC/common/config_keys.c
+keys=$(sed -nE 's/^[[:space:]]*\{(NULL|"[a-z_]+"), "([a-z_0-9]+)".*/\2/p' "$table" | sort -u)
+check "the key table names some keys" [ "$(wc -w <<<"$keys")" -gt 20 ]
 for key in $keys; do
-    [ "$key" = server ] && continue
     check "pipeline.conf(5) documents the key $key" grep -qE "^\.BR $key " <<<"$text5"
 done
+if grep -q 'PCR(' "$table"; then
+    last=$(grep -oE 'PCR\(([0-9]+)\)' "$table" | tail -1 | tr -dc 0-9)
+    check "pipeline.conf(5) documents pcr0 .. pcr$last" grep -qE "^\.BR pcr0 \" \.\. \" pcr$last " <<<"$text5"
+fi
+check "pipeline.conf(5) documents the hosts group" grep -qx ".SH HOSTS" <<<"$text5"
 
 finish
