@@ -32,6 +32,7 @@ typedef struct cli_conn {
     const char *known_servers;
     const char *key_file;
     int connect_timeout_s;
+    const char *cipher;
     int quiet;
     /* Attestation flags (the PCRs given here win over the config's). */
     cli_attest attest;
@@ -47,6 +48,7 @@ enum {
     OPT_KEY_FILE,
     OPT_CONNECT_TIMEOUT,
     OPT_HOST,
+    OPT_CIPHER,
     OPT_SUB_BASE = 1100, /* subcommands number their own options from here */
 };
 
@@ -72,7 +74,7 @@ enum {
         {"known-servers", required_argument, NULL, OPT_KNOWN_SERVERS},         \
         {"key-file", required_argument, NULL, OPT_KEY_FILE},                   \
         {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},     \
-        CLI_ATTEST_OPTIONS,                                                    \
+        {"cipher", required_argument, NULL, OPT_CIPHER}, CLI_ATTEST_OPTIONS,   \
     {                                                                          \
         "quiet", no_argument, NULL, 'q'                                        \
     }
@@ -91,6 +93,9 @@ enum {
     "  --key-file FILE        this client's private key (config: key_file)\n"  \
     "  --connect-timeout SECS give up connecting after SECS (config: "         \
     "connect_timeout)\n"                                                       \
+    "  --cipher NAME          aesgcm or chachapoly (config: cipher; default: " \
+    "aesgcm,\n"                                                                \
+    "                         then chachapoly if the server lacks it)\n"       \
     "  -q, --quiet            no progress output\n"                            \
     "  --expect-pcr N=HEX     the server must be a Nitro Enclave attesting "   \
     "PCR N = HEX\n"                                                            \

@@ -120,6 +120,9 @@ int cli_conn_option(cli_conn *c, const char *sub, int opt, const char *arg)
     case OPT_KEY_FILE:
         c->key_file = arg;
         return 1;
+    case OPT_CIPHER:
+        c->cipher = arg;
+        return 1;
     case OPT_CONNECT_TIMEOUT:
         if (cli_parse_u32(sub, "--connect-timeout", arg, &v))
             return -1;
@@ -290,6 +293,12 @@ static int build_opts(cli_global *g, const char *sub, const cli_conn *c,
                                        : g->cfg.connect_timeout_ms;
     pl_client_opts_set_connect_timeout(o, ms > 0 ? ms : 5000);
     pl_client_opts_set_io_timeout(o, -1);
+    const char *cipher = c->cipher ? c->cipher : g->cfg.cipher;
+    if (cipher && pl_client_opts_set_cipher(o, cipher, &err)) {
+        cli_error(sub, "%s: %s", c->cipher ? "--cipher" : "config cipher",
+                  err.msg);
+        return EXIT_USAGE;
+    }
     return attestation_opts(g, sub, c, o);
 }
 

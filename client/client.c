@@ -92,7 +92,9 @@ static int check_server_key(const uint8_t key[32],
     return 0;
 }
 
-int pl_client_connect(pl_client **out, const pl_client_opts *o, pl_error *err)
+/* One connection and handshake asking for cipher. */
+static int connect_once(pl_client **out, const pl_client_opts *o, int cipher,
+                        pl_error *err)
 {
     PL_CLIENT_ERR(err);
     *out = NULL;
@@ -119,12 +121,14 @@ int pl_client_connect(pl_client **out, const pl_client_opts *o, pl_error *err)
     /* The handshake must not hang on a silent server. */
     pl_channel_init(&c->ch, fd, o->connect_timeout_ms);
     snprintf(c->ch.peer, sizeof c->ch.peer, "%s", o->addr.text);
+    c->ch.cipher = cipher;
     key_check kc = {.o = o};
     Pipeline__V1__Hello *hello = NULL;
     int hrc = pl_handshake_client(&c->ch, kp.priv, check_server_key, &kc,
                                   &hello, err);
     sodium_memzero(&kp, sizeof kp);
     if (hrc) {
+        *out = c; /* the caller looks at ch.refused, then closes */
         if (err->code == PL_ERR_TIMEOUT || err->code == PL_ERR_CLOSED) {
             char why[sizeof err->msg];
             snprintf(why, sizeof why, "%s", err->msg);
@@ -133,7 +137,6 @@ int pl_client_connect(pl_client **out, const pl_client_opts *o, pl_error *err)
                     o->addr.text, why);
         }
         free(kc.info);
-        pl_client_close(c);
         return -1;
     }
     c->attestation = kc.info;
@@ -142,7 +145,38 @@ int pl_client_connect(pl_client **out, const pl_client_opts *o, pl_error *err)
     pipeline__v1__hello__free_unpacked(hello, NULL);
     memcpy(c->server_key, c->ch.remote_key, 32);
     c->recorded_key = kc.recorded;
+    c->cipher = c->ch.cipher;
     c->ch.timeout_ms = o->io_timeout_ms;
+    *out = c;
+    return 0;
+}
+
+int pl_client_connect(pl_client **out, const pl_client_opts *o, pl_error *err)
+{
+    PL_CLIENT_ERR(err);
+    int cipher = o->cipher;
+    if (!cipher)
+        cipher = noise_cipher_available(PL_CLIENT_DEFAULT_CIPHER)
+                     ? PL_CLIENT_DEFAULT_CIPHER
+                     : NOISE_CIPHER_CHACHAPOLY;
+    pl_client *c = NULL;
+    int rc = connect_once(&c, o, cipher, err);
+    /* A server without our default suite (an older build, or libsodium
+     * without hardware AES) names what it has in its error line; the
+     * suite every build supports is the one to try. Only for the default:
+     * a suite the user chose is not silently replaced. The error line is
+     * cleartext, so an attacker could force this retry, but it only
+     * changes which of two strong ciphers is used. */
+    if (rc && !o->cipher && c && c->ch.refused &&
+        cipher != NOISE_CIPHER_CHACHAPOLY) {
+        pl_client_close(c);
+        rc = connect_once(&c, o, NOISE_CIPHER_CHACHAPOLY, err);
+    }
+    if (rc) {
+        pl_client_close(c);
+        *out = NULL;
+        return -1;
+    }
     *out = c;
     return 0;
 }
@@ -169,6 +203,11 @@ const char *pl_client_address(const pl_client *c)
 void pl_client_server_key(const pl_client *c, uint8_t pub[32])
 {
     memcpy(pub, c->server_key, 32);
+}
+
+const char *pl_client_cipher(const pl_client *c)
+{
+    return noise_cipher_name(c->cipher);
 }
 
 const char *pl_client_server_software(const pl_client *c)

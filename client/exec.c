@@ -305,11 +305,11 @@ static int queue_window(exec_client *x, pl_error *err)
 
 static int queue_stdin(exec_client *x, pl_error *err)
 {
-    ssize_t n = read(x->stdin_fd, x->buf, PL_CHUNK_MAX);
+    /* Read into the channel's buffer: sealed in place, no copy. */
+    ssize_t n = read(x->stdin_fd, pl_channel_room(&x->c->ch), PL_CHUNK_MAX);
     if (n > 0) {
-        int rc = pl_channel_queue_data(&x->c->ch,
-                                       PIPELINE__V1__STREAM_ID__STREAM_STDIN,
-                                       x->buf, (size_t)n, err);
+        int rc = pl_channel_queue_room(
+            &x->c->ch, PIPELINE__V1__STREAM_ID__STREAM_STDIN, (size_t)n, err);
         note_queued(x);
         return rc;
     }

@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 pl_client_opts *pl_client_opts_new(void)
 {
@@ -193,5 +194,30 @@ int pl_client_opts_require_attestation(pl_client_opts *o, int require)
 {
     /* Expected PCRs always require it; this adds the no-PCR case. */
     o->attest = require || o->expect.pcr_mask;
+    return 0;
+}
+
+int pl_client_opts_set_cipher(pl_client_opts *o, const char *name,
+                              pl_error *err)
+{
+    PL_CLIENT_ERR(err);
+    int cipher = 0;
+    if (name && *name) {
+        if (strcasecmp(name, "aesgcm") == 0)
+            cipher = NOISE_CIPHER_AESGCM;
+        else if (strcasecmp(name, "chachapoly") == 0)
+            cipher = NOISE_CIPHER_CHACHAPOLY;
+        else
+            return pl_fail(err, PL_ERR_USAGE,
+                           "unknown cipher \"%s\" (use aesgcm or chachapoly)",
+                           name);
+        if (!noise_cipher_available(cipher))
+            return pl_fail(err, PL_ERR_USAGE,
+                           "the %s cipher is not available in this build (%s "
+                           "backend on this CPU)",
+                           noise_cipher_name(cipher),
+                           noise_aead_backend_name());
+    }
+    o->cipher = cipher;
     return 0;
 }

@@ -65,7 +65,7 @@ size_t pl_channel_pending(const pl_channel *ch)
 int pl_channel_flush(pl_channel *ch, pl_error *err)
 {
     while (ch->out_off < ch->out_len) {
-        ssize_t n = pl_fd_send(ch->fd, ch->out + ch->out_off,
+        ssize_t n = pl_fd_send(ch->fd, ch->out_base + ch->out_off,
                                ch->out_len - ch->out_off);
         if (n > 0) {
             ch->out_off += (size_t)n;
@@ -111,6 +111,7 @@ int pl_channel_write_raw(pl_channel *ch, const uint8_t *msg, size_t len,
         return pl_fail(err, PL_ERR_INTERNAL, "message length %zu", len);
     put_len(ch->out, len);
     memcpy(ch->out + 2, msg, len);
+    ch->out_base = ch->out;
     ch->out_off = 0;
     ch->out_len = len + 2;
     return pl_channel_drain(ch, err);
@@ -209,6 +210,75 @@ int pl_channel_queue(pl_channel *ch, const pl_frame *f, pl_error *err)
     if (noise_cs_encrypt(&ch->tx, NULL, 0, ch->out + 2, n, ch->out + 2, &clen))
         return pl_fail(err, PL_ERR_PROTOCOL, "send nonce exhausted");
     put_len(ch->out, clen);
+    ch->out_base = ch->out;
+    ch->out_off = 0;
+    ch->out_len = clen + 2;
+    return pl_channel_flush(ch, err) < 0 ? -1 : 0;
+}
+
+/* ---- Data frames without copies ----
+ * Data frames carry nearly all the bytes, so they skip protobuf-c: the
+ * payload is read into place once, the few header bytes are written in
+ * front of it, and the AEAD runs in place. The encoding is exactly what
+ * protobuf-c would produce (fields in order, zero values left out), and a
+ * unit test holds the two to the same bytes. */
+
+#define TAG_FRAME_DATA 0x12  /* Frame field 2 (data), length-delimited */
+#define TAG_DATA_STREAM 0x08 /* Data field 1 (stream), varint */
+#define TAG_DATA_BYTES 0x12  /* Data field 2 (data), length-delimited */
+
+static size_t varint_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static uint8_t *put_varint(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+/* The payload sits at a fixed place: after the length prefix and room for
+ * the largest header. */
+uint8_t *pl_channel_room(pl_channel *ch)
+{
+    return ch->out + 2 + PL_DATA_HDR_MAX;
+}
+
+int pl_channel_queue_room(pl_channel *ch, int stream, size_t len, pl_error *err)
+{
+    if (pl_channel_pending(ch))
+        return pl_fail(err, PL_ERR_INTERNAL, "channel output busy");
+    if (len > PL_CHUNK_MAX || stream < 0 || stream > 127)
+        return pl_fail(err, PL_ERR_INTERNAL, "bad Data frame (%zu bytes)", len);
+    size_t data_len = (stream ? 2 : 0) + (len ? 1 + varint_len(len) + len : 0);
+    size_t hdr = 1 + varint_len(data_len) + data_len - len;
+    uint8_t *payload = pl_channel_room(ch);
+    uint8_t *msg = payload - hdr, *p = msg;
+    *p++ = TAG_FRAME_DATA;
+    p = put_varint(p, data_len);
+    if (stream) {
+        *p++ = TAG_DATA_STREAM;
+        *p++ = (uint8_t)stream;
+    }
+    if (len) {
+        *p++ = TAG_DATA_BYTES;
+        p = put_varint(p, len);
+    }
+    size_t clen;
+    if (noise_cs_encrypt(&ch->tx, NULL, 0, msg, hdr + len, msg, &clen))
+        return pl_fail(err, PL_ERR_PROTOCOL, "send nonce exhausted");
+    ch->out_base = msg - 2;
+    put_len(ch->out_base, clen);
     ch->out_off = 0;
     ch->out_len = clen + 2;
     return pl_channel_flush(ch, err) < 0 ? -1 : 0;
@@ -217,14 +287,67 @@ int pl_channel_queue(pl_channel *ch, const pl_frame *f, pl_error *err)
 int pl_channel_queue_data(pl_channel *ch, int stream, const uint8_t *buf,
                           size_t len, pl_error *err)
 {
+    if (pl_channel_pending(ch))
+        return pl_fail(err, PL_ERR_INTERNAL, "channel output busy");
+    if (len > PL_CHUNK_MAX)
+        return pl_fail(err, PL_ERR_INTERNAL, "bad Data frame (%zu bytes)", len);
+    if (len && buf != pl_channel_room(ch))
+        memmove(pl_channel_room(ch), buf, len);
+    return pl_channel_queue_room(ch, stream, len, err);
+}
+
+/* A received frame that points into ch->in carries this mark, so
+ * pl_frame_free knows there is nothing to free. */
+static ProtobufCMessageUnknownField borrowed_mark;
+
+static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    *v = 0;
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+        *v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return 0;
+    }
+    return -1;
+}
+
+/* Parses buf as a Frame holding only a Data (the shape senders produce)
+ * into ch->view without copying the payload. 0 when buf has any other
+ * shape: protobuf-c then decides what it is. */
+static int data_view(pl_channel *ch, uint8_t *buf, size_t len, pl_frame **out)
+{
+    const uint8_t *p = buf, *end = buf + len;
+    uint64_t n, stream = 0;
+    if (p == end || *p++ != TAG_FRAME_DATA || get_varint(&p, end, &n) ||
+        n != (uint64_t)(end - p))
+        return 0;
+    if (p < end && *p == TAG_DATA_STREAM) {
+        p++;
+        if (get_varint(&p, end, &stream) || stream > INT32_MAX)
+            return 0;
+    }
+    uint8_t *data = NULL;
+    size_t dlen = 0;
+    if (p < end) {
+        if (*p++ != TAG_DATA_BYTES || get_varint(&p, end, &n) ||
+            n != (uint64_t)(end - p) || n == 0)
+            return 0;
+        data = buf + (p - buf);
+        dlen = (size_t)n;
+    }
     Pipeline__V1__Data d = PIPELINE__V1__DATA__INIT;
-    d.stream = stream;
-    d.data.data = (uint8_t *)buf;
-    d.data.len = len;
+    ch->view_data = d;
+    ch->view_data.stream = (Pipeline__V1__StreamId)stream;
+    ch->view_data.data.data = data;
+    ch->view_data.data.len = dlen;
     pl_frame f = PIPELINE__V1__FRAME__INIT;
-    f.body_case = PIPELINE__V1__FRAME__BODY_DATA;
-    f.data = &d;
-    return pl_channel_queue(ch, &f, err);
+    ch->view = f;
+    ch->view.base.unknown_fields = &borrowed_mark;
+    ch->view.body_case = PIPELINE__V1__FRAME__BODY_DATA;
+    ch->view.data = &ch->view_data;
+    *out = &ch->view;
+    return 1;
 }
 
 int pl_channel_read_step(pl_channel *ch, pl_frame **out, pl_error *err)
@@ -237,6 +360,8 @@ int pl_channel_read_step(pl_channel *ch, pl_frame **out, pl_error *err)
     if (noise_cs_decrypt(&ch->rx, NULL, 0, ch->in + 2, n, ch->in + 2, &plen))
         return pl_fail(err, PL_ERR_PROTOCOL,
                        "a message from the peer failed authentication");
+    if (data_view(ch, ch->in + 2, plen, out))
+        return 1;
     pl_frame *f = pipeline__v1__frame__unpack(NULL, plen, ch->in + 2);
     if (!f)
         return pl_fail(err, PL_ERR_PROTOCOL,
@@ -280,7 +405,7 @@ int pl_channel_recv(pl_channel *ch, pl_frame **out, pl_error *err)
 
 void pl_frame_free(pl_frame *f)
 {
-    if (f)
+    if (f && f->base.unknown_fields != &borrowed_mark)
         pipeline__v1__frame__free_unpacked(f, NULL);
 }
 

@@ -26,6 +26,10 @@ typedef Pipeline__V1__Frame pl_frame;
 #define PL_FRAME_MAX (NOISE_MAX_MSG - NOISE_TAGLEN)
 /* Largest Data payload that always fits a frame with its headers. */
 #define PL_CHUNK_MAX (PL_FRAME_MAX - 32)
+/* Most bytes the Frame and Data headers in front of a payload take:
+ * Frame.data tag + length (1 + 3), Data.stream tag + value (1 + 1),
+ * Data.data tag + length (1 + 3). */
+#define PL_DATA_HDR_MAX 10
 
 typedef struct pl_channel {
     int fd;
@@ -34,14 +38,24 @@ typedef struct pl_channel {
     /* incoming: header then body of the frame being read */
     uint8_t in[2 + NOISE_MAX_MSG];
     size_t in_have;
-    /* outgoing: one sealed message waiting to be written */
+    /* outgoing: one sealed message waiting to be written, at out_base (a
+     * Data frame sealed in place may start a few bytes into out) */
     uint8_t out[2 + NOISE_MAX_MSG];
+    uint8_t *out_base;
     size_t out_len, out_off;
+    /* a Data frame parsed in place in `in` (see pl_channel_read_step) */
+    pl_frame view;
+    Pipeline__V1__Data view_data;
     int timeout_ms; /* blocking helpers give up after this long without progress
                      */
     long long deadline_ms; /* CLOCK_MONOTONIC ms; 0 = none. Bounds raw reads
                             * in total, so a slow drip cannot hold a slot */
     char peer[400];
+    /* The Noise cipher: the client sets the one to ask for before the
+     * handshake (0: ChaChaPoly); the server's handshake records the one
+     * the client chose. */
+    int cipher;
+    int refused; /* client: the server answered the "error: " line */
 } pl_channel;
 
 void pl_channel_init(pl_channel *ch, int fd, int timeout_ms);
@@ -61,13 +75,22 @@ int pl_channel_queue(pl_channel *ch, const pl_frame *f, pl_error *err);
 /* Seals a Data frame for stream from buf (len <= PL_CHUNK_MAX). */
 int pl_channel_queue_data(pl_channel *ch, int stream, const uint8_t *buf,
                           size_t len, pl_error *err);
+/* Zero-copy sending: where a Data payload of up to PL_CHUNK_MAX bytes can
+ * be read straight into the output buffer (only while the buffer is
+ * empty); pl_channel_queue_room then writes the headers in front of it,
+ * seals it in place and tries to write it, like pl_channel_queue_data. */
+uint8_t *pl_channel_room(pl_channel *ch);
+int pl_channel_queue_room(pl_channel *ch, int stream, size_t len,
+                          pl_error *err);
 /* Writes what it can: 1 when the buffer is empty, 0 when the socket is
  * full, -1 on error. */
 int pl_channel_flush(pl_channel *ch, pl_error *err);
 size_t pl_channel_pending(const pl_channel *ch);
 /* Reads what is available: 1 and *out when a whole frame arrived (free it
  * with pl_frame_free), 0 when more bytes are needed, -1 on error or when
- * the peer closed (PL_ERR_CLOSED). */
+ * the peer closed (PL_ERR_CLOSED). A Data frame may point into the
+ * channel's input buffer rather than into a copy: it stays valid until the
+ * next read on this channel. */
 int pl_channel_read_step(pl_channel *ch, pl_frame **out, pl_error *err);
 
 /* Blocking helpers. */

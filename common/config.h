@@ -42,6 +42,7 @@ typedef struct pl_config {
     char *server_key;       /* "server_key": pinned server public key */
     char *known_servers;    /* "known_servers" */
     int connect_timeout_ms; /* "connect_timeout" (seconds) */
+    char *cipher;           /* "cipher": chachapoly or aesgcm */
     /* server: group "server" */
     char *server_key_file;    /* "server.key_file": the server's key */
     char *log_file;           /* "server.log_file" */

@@ -29,6 +29,7 @@ const pl_config_key pl_config_keys[] = {
      NULL},
     {NULL, "connect_timeout", PL_CFG_SECS, F(connect_timeout_ms), NO, 0,
      PL_CFG_HOST, NULL},
+    {NULL, "cipher", PL_CFG_STRING, F(cipher), NO, 0, PL_CFG_HOST, NULL},
 
     /* pipeline listen */
     {"server", "key_file", PL_CFG_STRING, F(server_key_file), NO, 0, 0, NULL},

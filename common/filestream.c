@@ -109,16 +109,15 @@ static int wait_source(pl_stream *st, int fd, const char *label, pl_error *err)
 #define FILL_FAILED (-2)
 #define FILL_PEER (-3)
 
-/* Fills buf up to cap bytes: pipes and terminals return short reads, and
- * every frame should carry a full chunk. *eof when the source ended.
- * Sources that can stay silent (anything but a regular file, or a read
- * that would block) are waited for with wait_source. Returns the byte
+/* Fills buf (the channel's output room) up to cap bytes: pipes and terminals
+ * return short reads, and every frame should carry a full chunk. *eof when the
+ * source ended. Sources that can stay silent (anything but a regular file, or a
+ * read that would block) are waited for with wait_source. Returns the byte
  * count, or a negative wait_source result, or -1 with errno for a read
  * error. */
 static ssize_t fill(pl_stream *st, int fd, int pollable, const char *label,
-                    size_t cap, int *eof, pl_error *err)
+                    uint8_t *buf, size_t cap, int *eof, pl_error *err)
 {
-    uint8_t *buf = st->buf;
     size_t got = 0;
     *eof = 0;
     while (got < cap) {
@@ -158,7 +157,15 @@ int pl_stream_send_file(pl_stream *st, int fd, const char *label, int with_sha,
     struct stat sb;
     int pollable = fstat(fd, &sb) == 0 && !S_ISREG(sb.st_mode);
     while (!eof) {
-        ssize_t got = fill(st, fd, pollable, label, PL_CHUNK_MAX, &eof, err);
+        /* The file is read straight into the channel's output buffer and
+         * sealed there: no copy between the file and the socket. */
+        if (pl_channel_drain(st->ch, err)) {
+            pl_stream_channel_error(err);
+            return -1;
+        }
+        uint8_t *room = pl_channel_room(st->ch);
+        ssize_t got =
+            fill(st, fd, pollable, label, room, PL_CHUNK_MAX, &eof, err);
         if (got == FILL_PEER)
             return PL_STREAM_PEER;
         if (got == FILL_FAILED)
@@ -168,9 +175,8 @@ int pl_stream_send_file(pl_stream *st, int fd, const char *label, int with_sha,
         if (got == 0)
             break;
         if (with_sha)
-            crypto_hash_sha256_update(&hs, st->buf, (size_t)got);
-        if (pl_channel_send_data(st->ch, FILE_STREAM, st->buf, (size_t)got,
-                                 err)) {
+            crypto_hash_sha256_update(&hs, room, (size_t)got);
+        if (pl_channel_queue_room(st->ch, FILE_STREAM, (size_t)got, err)) {
             pl_stream_channel_error(err);
             return -1;
         }

@@ -2,9 +2,12 @@
 
 #include "escape.h"
 
+#include <poll.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static const char *const features[] = {"ping",     "exec",    "put-file",
                                        "get-file", "put-dir", "get-dir"};
@@ -47,10 +50,33 @@ typedef struct hs_bufs {
     noise_handshake hs;
 } hs_bufs;
 
-static void finish(pl_channel *ch, hs_bufs *b)
+static int finish(pl_channel *ch, hs_bufs *b, pl_error *err)
 {
     memcpy(ch->remote_key, noise_hs_remote_static(&b->hs), 32);
     noise_hs_split(&b->hs, &ch->tx, &ch->rx);
+    /* One backend context per direction for the connection's life. */
+    if (noise_cs_prepare(&ch->tx) || noise_cs_prepare(&ch->rx))
+        return pl_fail(err, PL_ERR_NOMEM, "cannot set up the %s cipher",
+                       noise_cipher_name(ch->cipher));
+    return 0;
+}
+
+/* The negotiation line for a cipher: "pipeline/1 Noise_XX_..." */
+static size_t negotiation_line(int cipher, char *line, size_t cap)
+{
+    int n = snprintf(line, cap, "%s%s", PL_PROTOCOL_PREFIX,
+                     noise_protocol_name(cipher));
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+/* The suite a client's line asks for, when we offer it; else 0. */
+static int negotiated_cipher(const char *line, size_t n)
+{
+    size_t plen = strlen(PL_PROTOCOL_PREFIX);
+    if (n <= plen || memcmp(line, PL_PROTOCOL_PREFIX, plen) != 0)
+        return 0;
+    int cipher = noise_cipher_of_protocol(line + plen, n - plen);
+    return noise_cipher_available(cipher) ? cipher : 0;
 }
 
 static void free_bufs(hs_bufs *b)
@@ -63,24 +89,42 @@ int pl_handshake_client(pl_channel *ch, const uint8_t s_priv[32],
                         pl_server_key_check check, void *arg,
                         Pipeline__V1__Hello **hello, pl_error *err)
 {
-    const char *line = PL_NEGOTIATION_LINE;
-    size_t linelen = strlen(line), n, plen;
+    char line[128];
+    if (!ch->cipher)
+        ch->cipher = NOISE_CIPHER_CHACHAPOLY;
+    size_t linelen = negotiation_line(ch->cipher, line, sizeof line), n, plen;
+    if (!linelen || !noise_cipher_available(ch->cipher))
+        return pl_fail(
+            err, PL_ERR_USAGE, "the %s cipher is not available in this build",
+            noise_cipher_name(ch->cipher) ? noise_cipher_name(ch->cipher)
+                                          : "requested");
     hs_bufs *b = sodium_malloc(sizeof *b);
     if (!b)
         return pl_fail(err, PL_ERR_NOMEM, "out of memory");
     int rc = -1;
     if (pl_channel_write_raw(ch, (const uint8_t *)line, linelen, err))
         goto out;
-    if (noise_hs_init(&b->hs, 1, (const uint8_t *)line, linelen, s_priv,
-                      NULL)) {
+    if (noise_hs_init(&b->hs, ch->cipher, 1, (const uint8_t *)line, linelen,
+                      s_priv, NULL)) {
         pl_fail(err, PL_ERR_HANDSHAKE, "cannot start the Noise handshake");
         goto out;
     }
-    if (noise_hs_write(&b->hs, NULL, 0, b->msg, sizeof b->msg, &n) ||
-        pl_channel_write_raw(ch, b->msg, n, err))
+    if (noise_hs_write(&b->hs, NULL, 0, b->msg, sizeof b->msg, &n))
         goto out;
-    if (pl_channel_read_raw(ch, b->msg, sizeof b->msg, &n, err))
+    /* A server refusing our line may close before message 1 arrives; its
+     * error line can still be waiting to be read, and says more. */
+    pl_error werr;
+    int wrc = pl_channel_write_raw(ch, b->msg, n, &werr);
+    if (pl_channel_read_raw(ch, b->msg, sizeof b->msg, &n, err)) {
+        if (wrc && err)
+            *err = werr;
         goto out;
+    }
+    if (wrc && !(n >= 7 && memcmp(b->msg, "error: ", 7) == 0)) {
+        if (err)
+            *err = werr;
+        goto out;
+    }
     if (n >= 7 && memcmp(b->msg, "error: ", 7) == 0) {
         /* Cleartext from anyone on the path: the bytes that arrived and
          * nothing past them, escaped (escape.h), cut to about 300. */
@@ -88,6 +132,7 @@ int pl_handshake_client(pl_channel *ch, const uint8_t s_priv[32],
         pl_escape(b->msg + 7, n - 7, why, sizeof why);
         pl_fail(err, PL_ERR_HANDSHAKE, "server refused the connection: %s",
                 why);
+        ch->refused = 1;
         goto out;
     }
     if (noise_hs_read(&b->hs, b->msg, n, b->payload, sizeof b->payload,
@@ -120,11 +165,46 @@ int pl_handshake_client(pl_channel *ch, const uint8_t s_priv[32],
             pl_fail(err, PL_ERR_HANDSHAKE, "cannot write handshake message");
         goto out;
     }
-    finish(ch, b);
+    if (finish(ch, b, err))
+        goto out;
     rc = 0;
 out:
     free_bufs(b);
     return rc;
+}
+
+/* The client sends message 1 right behind its line. Closing a TCP socket
+ * with it unread sends a reset, which can destroy our error line before
+ * the client reads it; so end our side first and swallow what is already
+ * on the way (briefly: this is no place to wait on a slow client). */
+static void linger_for_refusal(int fd)
+{
+    uint8_t junk[4096];
+    shutdown(fd, SHUT_WR);
+    for (int i = 0; i < 17; i++) {
+        if (pl_wait_fd(fd, POLLIN, 100, NULL))
+            return;
+        if (read(fd, junk, sizeof junk) <= 0)
+            return;
+    }
+}
+
+/* The error line for an unsupported request: names every suite we offer,
+ * so a person (or a client) can see what to ask for. */
+static size_t refusal(char *ans, size_t cap)
+{
+    int n = snprintf(ans, cap,
+                     "error: unsupported protocol; this server "
+                     "speaks");
+    const char *sep = " ";
+    for (int c = NOISE_CIPHER_CHACHAPOLY; c <= NOISE_CIPHER_AESGCM; c++) {
+        if (!noise_cipher_available(c) || n < 0 || (size_t)n >= cap)
+            continue;
+        n += snprintf(ans + n, cap - (size_t)n, "%s\"%s%s\"", sep,
+                      PL_PROTOCOL_PREFIX, noise_protocol_name(c));
+        sep = " or ";
+    }
+    return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
 int pl_handshake_server(pl_channel *ch, const uint8_t s_priv[32],
@@ -148,21 +228,20 @@ int pl_handshake_server_attested(pl_channel *ch, const uint8_t s_priv[32],
         goto out;
     memcpy(line, b->msg, n);
     line[n] = '\0';
-    if (n != strlen(PL_NEGOTIATION_LINE) ||
-        memcmp(line, PL_NEGOTIATION_LINE, n) != 0) {
+    ch->cipher = negotiated_cipher(line, n);
+    if (!ch->cipher) {
         char ans[512];
-        int m = snprintf(ans, sizeof ans,
-                         "error: unsupported protocol; this server speaks "
-                         "\"%s\"",
-                         PL_NEGOTIATION_LINE);
+        size_t m = refusal(ans, sizeof ans);
         pl_error ignored;
-        pl_channel_write_raw(ch, (const uint8_t *)ans, (size_t)m, &ignored);
+        if (pl_channel_write_raw(ch, (const uint8_t *)ans, m, &ignored) == 0)
+            linger_for_refusal(ch->fd);
         pl_fail(err, PL_ERR_HANDSHAKE,
                 "client asked for an unsupported "
                 "protocol");
         goto out;
     }
-    if (noise_hs_init(&b->hs, 0, (const uint8_t *)line, n, s_priv, NULL)) {
+    if (noise_hs_init(&b->hs, ch->cipher, 0, (const uint8_t *)line, n, s_priv,
+                      NULL)) {
         pl_fail(err, PL_ERR_HANDSHAKE, "cannot start the Noise handshake");
         goto out;
     }
@@ -194,7 +273,8 @@ int pl_handshake_server_attested(pl_channel *ch, const uint8_t s_priv[32],
     }
     if (unpack_hello(b->payload, plen, hello, err))
         goto out;
-    finish(ch, b);
+    if (finish(ch, b, err))
+        goto out;
     rc = 0;
 out:
     free_bufs(b);

@@ -6,7 +6,7 @@
 # Global options, accepted after the subcommand too.
 _pipeline_global_opts="--config --host --verbose"
 _pipeline_conn_opts="--address --cid --port --server-key --known-servers
-    --key-file --connect-timeout --quiet --help --expect-pcr
+    --key-file --connect-timeout --cipher --quiet --help --expect-pcr
     --attestation-root --allow-debug --attestation-max-age
     $_pipeline_global_opts"
 
@@ -38,7 +38,7 @@ _pipeline_arg_kind() {
         --attestation-device | --log-file) echo file ;;
     --localdir | --root) echo dir ;;
     --address) echo address ;;
-    --cid | --port | --server-key | --connect-timeout | --command | -e | \
+    --cid | --port | --server-key | --connect-timeout | --cipher | --command | -e | \
         --env | -w | --cwd | --timeout | --max-connections | --remotepath | \
         --remotedir | --expect-pcr | --attestation-max-age | --at | \
         --host) echo none ;;

@@ -163,12 +163,13 @@ static void pump(exec_call *x, int *fd, int stream, uint64_t *count)
     for (int turn = 0; turn < 16 && *fd >= 0 && !x->gone; turn++) {
         if (pl_channel_pending(ch))
             return;
-        ssize_t n = read(*fd, x->buf, PL_CHUNK_MAX);
+        /* Read into the channel's buffer: sealed in place, no copy. */
+        ssize_t n = read(*fd, pl_channel_room(ch), PL_CHUNK_MAX);
         if (n > 0) {
             *count += (uint64_t)n;
             x->t_last_out = now_ms();
             pl_error err;
-            if (pl_channel_queue_data(ch, stream, x->buf, (size_t)n, &err))
+            if (pl_channel_queue_room(ch, stream, (size_t)n, &err))
                 exec_set_gone(x, 0, err.msg);
             continue;
         }

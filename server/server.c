@@ -137,13 +137,16 @@ int pl_server_run(pl_server *s, pl_error *err)
     char key[PL_KEY_B64_LEN + 1];
     pl_key_to_base64(s->key.pub, key);
     if (s->cfg->authorized_keys)
-        pl_log("listening on %s, server key %s; accepting only the client "
+        pl_log("listening on %s, server key %s, aead %s; accepting only the "
+               "client "
                "keys in %s",
-               s->address.text, key, s->cfg->authorized_keys);
+               s->address.text, key, noise_aead_backend_name(),
+               s->cfg->authorized_keys);
     else
-        pl_log("listening on %s, server key %s; no authorized keys file: "
-               "any client that can reach this address is accepted",
-               s->address.text, key);
+        pl_log(
+            "listening on %s, server key %s, aead %s; no authorized keys file: "
+            "any client that can reach this address is accepted",
+            s->address.text, key, noise_aead_backend_name());
     /* Refused peers are read here, never waited for: see busy.h. */
     pl_busy_set busy = {.n = 0};
     struct pollfd p[1 + PL_BUSY_MAX];

@@ -121,8 +121,9 @@ void pl_session_serve(pl_server *srv, int fd, const char *peer)
     }
     s->ch.deadline_ms = 0;
     pl_key_to_base64(s->ch.remote_key, s->client_key);
-    pl_log("%s: connected: client key %s, %s", peer, s->client_key,
-           hello->software[0] ? hello->software : "unknown software");
+    pl_log("%s: connected: client key %s, %s, %s", peer, s->client_key,
+           hello->software[0] ? hello->software : "unknown software",
+           noise_cipher_name(s->ch.cipher));
     pipeline__v1__hello__free_unpacked(hello, NULL);
     if (authorize(s))
         goto out;

@@ -147,20 +147,23 @@ static int read_token(noise_handshake *hs, enum token t, const uint8_t *msg,
     }
 }
 
-int noise_hs_init(noise_handshake *hs, int initiator, const uint8_t *prologue,
-                  size_t prologue_len, const uint8_t s_priv[32],
-                  const uint8_t *fixed_e)
+int noise_hs_init(noise_handshake *hs, int cipher, int initiator,
+                  const uint8_t *prologue, size_t prologue_len,
+                  const uint8_t s_priv[32], const uint8_t *fixed_e)
 {
+    const char *name = noise_protocol_name(cipher);
+
     sodium_memzero(hs, sizeof(*hs));
     hs->msg_index = HS_FAILED;
-    if (s_priv == NULL || (prologue == NULL && prologue_len > 0))
+    if (s_priv == NULL || (prologue == NULL && prologue_len > 0) ||
+        name == NULL)
         return -1;
     /* Idempotent; makes sure randombytes is seeded before the first e. */
-    if (sodium_init() < 0)
+    if (sodium_init() < 0 || !noise_cipher_available(cipher))
         return -1;
 
     hs->initiator = initiator != 0;
-    noise_ss_init(&hs->ss, NOISE_PROTOCOL_NAME);
+    noise_ss_init(&hs->ss, name, cipher);
     /* Section 6: the prologue is hashed in even when empty. */
     noise_ss_mix_hash(&hs->ss, prologue, prologue_len);
 
@@ -250,7 +253,8 @@ int noise_hs_done(const noise_handshake *hs)
  * plaintext through) with the reserved nonce (so every call fails). */
 static void poison_cs(noise_cipherstate *cs)
 {
-    noise_cs_clear(cs);
+    /* Not noise_cs_clear: the caller's state may be uninitialised. */
+    sodium_memzero(cs, sizeof(*cs));
     cs->has_key = 1;
     cs->n = UINT64_MAX;
 }

@@ -49,7 +49,8 @@ static void hash_with(const uint8_t h[NOISE_HASHLEN], const uint8_t *data,
     crypto_hash_sha256_final(&st, out);
 }
 
-void noise_ss_init(noise_symmetricstate *ss, const char *protocol_name)
+void noise_ss_init(noise_symmetricstate *ss, const char *protocol_name,
+                   int cipher)
 {
     size_t len = strlen(protocol_name);
 
@@ -61,6 +62,7 @@ void noise_ss_init(noise_symmetricstate *ss, const char *protocol_name)
     else
         crypto_hash_sha256(ss->h, (const uint8_t *)protocol_name, len);
     memcpy(ss->ck, ss->h, NOISE_HASHLEN);
+    ss->cipher = cipher;
     /* cs starts empty (has_key = 0) from the memzero above. */
 }
 
@@ -70,7 +72,8 @@ void noise_ss_mix_key(noise_symmetricstate *ss, const uint8_t *ikm, size_t len)
 
     /* HASHLEN == 32 == key size, so no truncation of temp_k is needed. */
     hkdf2(ss->ck, ikm, len, ss->ck, temp_k);
-    noise_cs_init_key(&ss->cs, temp_k);
+    noise_cs_clear(&ss->cs); /* frees a prepared state, should there be one */
+    noise_cs_init_key_cipher(&ss->cs, ss->cipher, temp_k);
     sodium_memzero(temp_k, sizeof(temp_k));
 }
 
@@ -112,13 +115,14 @@ void noise_ss_split(noise_symmetricstate *ss, noise_cipherstate *c1,
 
     /* Section 5.2: HKDF(ck, zero-length input). */
     hkdf2(ss->ck, NULL, 0, k1, k2);
-    noise_cs_init_key(c1, k1);
-    noise_cs_init_key(c2, k2);
+    noise_cs_init_key_cipher(c1, ss->cipher, k1);
+    noise_cs_init_key_cipher(c2, ss->cipher, k2);
     sodium_memzero(k1, sizeof(k1));
     sodium_memzero(k2, sizeof(k2));
 }
 
 void noise_ss_clear(noise_symmetricstate *ss)
 {
+    noise_cs_clear(&ss->cs);
     sodium_memzero(ss, sizeof(*ss));
 }

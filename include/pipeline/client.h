@@ -79,6 +79,13 @@ PL_EXPORT int pl_client_opts_set_known_servers(pl_client_opts *o,
 PL_EXPORT int pl_client_opts_set_connect_timeout(pl_client_opts *o, int ms);
 /* Milliseconds to wait for the server once connected; -1: forever. */
 PL_EXPORT int pl_client_opts_set_io_timeout(pl_client_opts *o, int ms);
+/* The Noise suite, "aesgcm" or "chachapoly" (any case): the connection
+ * uses exactly that one, or fails when the server does not offer it. NULL
+ * (the default): AESGCM, and once more with ChaChaPoly when the server
+ * refuses AESGCM (an older or libsodium-only server). Fails on an unknown
+ * name or a suite this build cannot run here. */
+PL_EXPORT int pl_client_opts_set_cipher(pl_client_opts *o, const char *name,
+                                        pl_error *err);
 
 /* ---- connections ------------------------------------------------------- */
 
@@ -95,6 +102,8 @@ PL_EXPORT void pl_client_close(pl_client *c);
 PL_EXPORT const char *pl_client_address(const pl_client *c);
 /* The server's static public key, as proven in the handshake. */
 PL_EXPORT void pl_client_server_key(const pl_client *c, uint8_t pub[32]);
+/* The suite in use: "AESGCM" or "ChaChaPoly". */
+PL_EXPORT const char *pl_client_cipher(const pl_client *c);
 /* The server's software version from its handshake Hello. */
 PL_EXPORT const char *pl_client_server_software(const pl_client *c);
 /* 1 when this was the first contact and the server's key was recorded

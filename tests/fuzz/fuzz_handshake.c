@@ -58,8 +58,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void start(void)
 {
     const uint8_t *p = (const uint8_t *)LINE;
-    if (noise_hs_init(&ini, 1, p, strlen(LINE), init_s, init_e) ||
-        noise_hs_init(&resp, 0, p, strlen(LINE), resp_s, resp_e))
+    if (noise_hs_init(&ini, NOISE_CIPHER_CHACHAPOLY, 1, p, strlen(LINE), init_s,
+                      init_e) ||
+        noise_hs_init(&resp, NOISE_CIPHER_CHACHAPOLY, 0, p, strlen(LINE),
+                      resp_s, resp_e))
         abort();
 }
 

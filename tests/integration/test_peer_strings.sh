@@ -53,7 +53,9 @@ TRANSPORT=
 # ---- the client side: a malicious server ----
 T=$(mktemp -d "$TESTROOT/evil.XXXXXX")
 CONF="$T/pipeline.conf"
-echo 'connect_timeout = 10;' >"$CONF"
+# The one-shot evil server speaks ChaChaPoly only: ask for it, so the
+# client neither fails on AESGCM nor retries after an error line.
+printf 'connect_timeout = 10;\ncipher = "chachapoly";\n' >"$CONF"
 EVIL_ADDR="unix:$T/evil.sock"
 # evil MODE CLIENT-ARGS...: runs the client against a one-shot malicious
 # server; its stdout and stderr end up in $T/client.out.
