@@ -52,6 +52,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--known-servers", metavar="FILE",
                    help="record the server's key on first contact, refuse a "
                    "different one later (unless --server-key is given)")
+    p.add_argument("--expect-pcr", action="append", default=[],
+                   metavar="N=HEX", help="verify the server's attestation "
+                   "document: PCR N must equal HEX (repeatable)")
+    p.add_argument("--attestation-root", metavar="FILE",
+                   help="trust this root certificate (default: AWS Nitro)")
+    p.add_argument("--allow-debug", action="store_true",
+                   help="accept a debug-mode enclave")
+    p.add_argument("--attestation-max-age", type=float, metavar="SECS",
+                   help="refuse older attestation documents")
     p.add_argument("--timeout", type=float, default=10.0,
                    help="seconds to wait for connect and handshake "
                    "(default 10)")
@@ -137,6 +146,11 @@ def _transfer(c: Client, args: argparse.Namespace) -> int:
     return 0
 
 
+def _pcr(arg: str):
+    from .attestation import parse_pcr
+    return parse_pcr(arg)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Runs the command line; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -144,6 +158,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         kp = load_key_file(args.key_file) if args.key_file \
             else generate_keypair()
         pin = key_from_base64(args.server_key) if args.server_key else None
+        pcrs = dict(_pcr(a) for a in args.expect_pcr) or None
     except (OSError, ValueError) as e:
         print("pipeline_client: %s" % e, file=sys.stderr)
         return EXIT_USAGE
@@ -160,7 +175,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         with Client(args.address, kp, server_key=pin,
                     known_servers=args.known_servers,
-                    connect_timeout=args.timeout) as c:
+                    connect_timeout=args.timeout, expect_pcrs=pcrs,
+                    attestation_root=args.attestation_root,
+                    allow_debug=args.allow_debug,
+                    max_age=args.attestation_max_age) as c:
             if c.recorded_key:
                 print("pipeline_client: first contact with %s: recorded its "
                       "key %s in %s" % (args.address,

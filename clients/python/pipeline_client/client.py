@@ -85,6 +85,29 @@ def _as_server_key(key: ServerKeySpec) -> Optional[bytes]:
     return key_from_base64(key)
 
 
+def _expectations(pcrs: Mapping[int, Union[str, bytes]],
+                  root: Optional[PathLike], allow_debug: bool,
+                  max_age: Optional[float]) -> Any:
+    """attestation.Expectations from connect()'s arguments; ValueError
+    for a malformed PCR or root certificate."""
+    from . import attestation as at
+    want = {}
+    for idx, val in dict(pcrs).items():
+        if isinstance(val, str):
+            idx, raw = at.parse_pcr("%s=%s" % (idx, val))
+        else:
+            raw = bytes(val)
+            if len(raw) != at.PCR_LEN:
+                raise ValueError("PCR%s: expected %d bytes (SHA-384), got %d"
+                                 % (idx, at.PCR_LEN, len(raw)))
+        want[int(idx)] = raw
+    root_der = at.load_root(os.path.expanduser(os.fsdecode(root))) \
+        if root is not None else None
+    return at.Expectations(pcrs=want, root_der=root_der,
+                           allow_debug=allow_debug,
+                           max_age_s=int(max_age) if max_age else None)
+
+
 class Client:
     """One secure connection to a Pipeline server. Calls run one after
     another on it; use connect() to make one, and `with` to close it.
@@ -109,11 +132,11 @@ class Client:
         self.known_servers = known_servers
         self.connect_timeout = connect_timeout
         self.io_timeout = io_timeout
-        self.attestation: Dict[str, Any] = {}
-        if expect_pcrs is not None:
-            self.attestation = dict(expect_pcrs=expect_pcrs,
-                                    attestation_root=attestation_root,
-                                    allow_debug=allow_debug, max_age=max_age)
+        self.attestation = expect_pcrs is not None
+        self._expectations = None
+        if self.attestation:
+            self._expectations = _expectations(expect_pcrs, attestation_root,
+                                               allow_debug, max_age)
         self.sock: Optional[socket.socket] = None
         self.server_key: Optional[bytes] = None
         self.server_hello: Optional[pb.Hello] = None
@@ -305,25 +328,20 @@ class Client:
 
     def _check_attestation(self) -> None:
         """Verifies the attestation document in the server's Hello against
-        the expectations and binds it to the server's static key."""
+        the expectations, bound to the server's static key (attestation.py
+        holds the rules, the same as the C verifier's)."""
         assert self.server_hello is not None
-        doc = getattr(self.server_hello, "attestation_document", b"")
+        doc = self.server_hello.attestation_document
         if not doc:
             raise AttestationError(
-                "%s sent no attestation document, but PCR values were "
-                "expected" % self.address)
+                "%s: attestation: the server sent no attestation document, "
+                "but PCR values are expected" % self.address)
+        from . import attestation as at
         try:
-            from . import attestation  # type: ignore[attr-defined]
-        except ImportError:
-            raise AttestationError("this build of pipeline_client has no "
-                                   "attestation verifier") from None
-        try:
-            self.attestation_result = attestation.verify_for_connect(
-                doc, self.server_key, **self.attestation)
-        except AttestationError:
-            raise
-        except Exception as e:  # the verifier's own error types
-            raise AttestationError("%s: attestation rejected: %s"
+            self.attestation_result = at.verify(
+                doc, self._expectations, server_key=self.server_key)
+        except at.AttestationError as e:
+            raise AttestationError("%s: attestation: %s"
                                    % (self.address, e)) from None
 
     # ---- frames (public for tests that speak the protocol directly) -----

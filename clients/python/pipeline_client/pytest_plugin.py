@@ -29,7 +29,7 @@ from typing import Any, Iterator, List, Optional, Sequence
 import pytest
 
 from .client import Client
-from .errors import PipelineError, RemoteError
+from .errors import HandshakeError, PipelineError, RemoteError
 from .keys import generate_keypair, key_to_base64, public_key
 
 
@@ -48,10 +48,13 @@ class PipelineServer:
     address, server_key (32 bytes) and client_key_file (a key this
     harness's clients use; list it in authorized_keys to test policy) are
     set before start(). connect() returns a Client pinned to server_key.
+    key_file=False starts the server without a key file (an attested
+    server, whose key lives in memory); server_key is then None.
     """
 
     def __init__(self, binary: str, directory: str,
-                 config: Sequence[str] = (), start_timeout: float = 30.0):
+                 config: Sequence[str] = (), start_timeout: float = 30.0,
+                 key_file: bool = True):
         self.binary = binary
         self.dir = directory
         self.socket_path = os.path.join(directory, "s.sock")
@@ -61,7 +64,9 @@ class PipelineServer:
         self.client_key_file = os.path.join(directory, "client.key")
         self.log_path = os.path.join(directory, "server.log")
         self.start_timeout = start_timeout
-        self.server_key = _write_key(self.key_file)
+        # An attested server keeps its key in memory: no file, no pin.
+        self.server_key: Optional[bytes] = _write_key(self.key_file) \
+            if key_file else None
         self.client_key = _write_key(self.client_key_file)
         with open(self.config_path, "w") as f:
             f.write('address = "%s";\n' % self.address)
@@ -72,9 +77,9 @@ class PipelineServer:
     def start(self) -> "PipelineServer":
         """Starts the server and waits until it answers a ping."""
         with open(self.log_path, "ab") as log:
+            key = ["--key-file", self.key_file] if self.server_key else []
             self.proc = subprocess.Popen(
-                [self.binary, "-c", self.config_path, "listen",
-                 "--key-file", self.key_file],
+                [self.binary, "-c", self.config_path, "listen"] + key,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                 cwd=self.dir)
         deadline = time.monotonic() + self.start_timeout
@@ -88,8 +93,10 @@ class PipelineServer:
                     with self.connect(timeout=5.0) as c:
                         c.ping()
                     return self
-                except RemoteError:
-                    return self  # it answered (refusing this harness's key)
+                except (RemoteError, HandshakeError):
+                    # It answered (refusing this harness's key, or with a
+                    # key of its own: an attested server keeps it in memory).
+                    return self
                 except PipelineError:
                     pass
             if time.monotonic() > deadline:
