@@ -6,7 +6,7 @@ packages=(
     protobuf-c-compiler libprotobuf-c-dev protobuf-compiler
     libsodium-dev libconfig-dev check libssl-dev libcbor-dev
     python3 python3-protobuf python3-dissononce python3-cryptography python3-cbor2
-    python3-pytest python3-setuptools python3-wheel python3-pip python3-venv
+    python3-pytest python3-setuptools python3-wheel python3-pip python3-venv ansible-core
     procps psmisc iproute2 util-linux coreutils bc valgrind openssh-server openssh-client clang-format
     dpkg-dev file binutils mandoc groff-base man-db
 )

@@ -68,9 +68,10 @@ def load_key_file(path: PathLike, create: bool = True) -> KeyPair:
 
     When the file does not exist and create is true, a new key is written
     there with mode 0600 (parents created 0700). A file readable by group or
-    others is refused, as the C tool does. Raises OSError or ValueError.
+    others is refused, as the C tool does. A leading ~ is expanded. Raises
+    OSError or ValueError.
     """
-    path = os.fspath(path)
+    path = os.path.expanduser(os.fspath(path))
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
@@ -80,15 +81,24 @@ def load_key_file(path: PathLike, create: bool = True) -> KeyPair:
         parent = os.path.dirname(path)
         if parent:
             os.makedirs(parent, mode=0o700, exist_ok=True)
+        # Written whole under a temporary name, then linked into place, so
+        # a concurrent reader never sees a half-written key.
+        tmp = "%s.%d.tmp" % (path, os.getpid())
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC,
+                     0o600)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL
-                         | os.O_CLOEXEC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(key_to_base64(kp.private.data) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.link(tmp, path)
         except FileExistsError:  # another process created it first
             return load_key_file(path, create=False)
-        with os.fdopen(fd, "w") as f:
-            f.write(key_to_base64(kp.private.data) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        finally:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
         return kp
     with os.fdopen(fd, "rb") as f:
         mode = os.fstat(f.fileno()).st_mode

@@ -118,3 +118,17 @@ def test_c_tool_reads_python_keys(pipeline_bin, tmp_path):
     out = subprocess.run([pipeline_bin, "pubkey", "--key-file", str(path)],
                          check=True, capture_output=True, text=True).stdout
     assert out.strip() == pc.key_to_base64(pc.public_key(kp))
+
+
+def _pub_of(path):
+    return pc.key_to_base64(pc.public_key(pc.load_key_file(path)))
+
+
+def test_concurrent_first_use_of_a_key_file_agrees(tmp_path):
+    # Ansible's forks create the client key at once: all must read one key.
+    import multiprocessing
+    path = str(tmp_path / "shared.key")
+    with multiprocessing.get_context("fork").Pool(6) as p:
+        keys = p.map(_pub_of, [path] * 24)
+    assert len(set(keys)) == 1
+    assert os.listdir(tmp_path) == ["shared.key"]
