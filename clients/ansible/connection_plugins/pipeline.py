@@ -14,7 +14,7 @@ DOCUMENTATION = r"""
           PutFile and GetFile calls (streamed, atomic on arrival).
         - Each task opens one connection and reuses it for all of that task's commands and
           transfers. Ansible runs every task in a fresh worker process, so connections are
-          not kept across tasks; a Pipeline handshake costs about a millisecond, so none is
+          not kept across tasks; a Pipeline handshake from Python costs a few milliseconds, so none is
           needed.
         - Privilege escalation (C(become)) is not supported; the server runs commands as its
           own user (inside an enclave, usually root). A task with C(become) fails with a clear
