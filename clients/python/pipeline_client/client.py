@@ -16,7 +16,7 @@ import struct
 import sys
 import time
 from dataclasses import dataclass
-from typing import (Any, BinaryIO, Callable, Dict, Iterable, List, Mapping,
+from typing import (Any, BinaryIO, Callable, Iterable, List, Mapping,
                     Optional, Sequence, Tuple, Union)
 
 from dissononce.cipher.chachapoly import ChaChaPolyCipher
