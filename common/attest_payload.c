@@ -90,7 +90,7 @@ static int decode_pcrs(cbor_item_t *it, pl_attest_info *info, pl_error *err)
                            (unsigned long long)idx);
         char name[16];
         snprintf(name, sizeof name, "pcrs[%llu]", (unsigned long long)idx);
-        pl_bytes v;
+        pl_bytes v = {0};
         /* AWS allows 32/48/64-byte registers; with digest SHA384 only 48
          * is consistent. */
         if (get_bytes(pr[i].value, name, PL_ATTEST_PCR_LEN, PL_ATTEST_PCR_LEN,
@@ -133,7 +133,7 @@ static int decode_optional(cbor_item_t *it, const char *field, size_t lo,
         *dst_len = 0;
         return 0;
     }
-    pl_bytes b;
+    pl_bytes b = {0};
     if (get_bytes(it, field, lo, hi, &b, err))
         return -1;
     memcpy(dst, b.p, b.n);
@@ -152,7 +152,7 @@ static int is_printable_ascii(const pl_bytes *b)
 static int decode_field(enum field f, cbor_item_t *v, pl_attest_doc *d,
                         pl_attest_info *info, pl_error *err)
 {
-    pl_bytes b;
+    pl_bytes b = {0};
     switch (f) {
     case F_MODULE_ID:
         if (get_text(v, "module_id", &b, err))

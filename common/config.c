@@ -163,7 +163,7 @@ static int set_value(layer *l, const pl_config_key *k, config_setting_t *s,
     else
         snprintf(key, sizeof key, "%s", k->name);
     void *slot = (char *)l->c + k->offset;
-    long long v;
+    long long v = 0;
     switch (k->type) {
     case PL_CFG_U32:
         if (get_whole(l, s, key, UINT32_MAX, &v, err))
