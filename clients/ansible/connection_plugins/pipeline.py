@@ -48,8 +48,9 @@ DOCUMENTATION = r"""
             - This client's private key file (base64, as C(pipeline keygen) writes it),
               created with mode 0600 when missing. The server's authorized keys must list its
               public key when it has an authorized-keys file.
+            - Default, the C tool's per-user key, C($XDG_CONFIG_HOME/pipeline/client.key)
+              or C(~/.config/pipeline/client.key).
         type: path
-        default: ~/.config/pipeline/client.key
         ini:
             - section: pipeline_connection
               key: key_file
@@ -70,8 +71,9 @@ DOCUMENTATION = r"""
             - Known-servers file (C(ADDRESS KEY) lines, shared with the C tool). Without
               I(server_key) or attestation expectations, the first contact records the
               server's key and a later different key makes the host UNREACHABLE.
+            - Default, the C tool's per-user file, C($XDG_CONFIG_HOME/pipeline/known_servers)
+              or C(~/.config/pipeline/known_servers).
         type: path
-        default: ~/.config/pipeline/known_servers
         ini:
             - section: pipeline_connection
               key: known_servers
@@ -212,6 +214,9 @@ class Connection(ConnectionBase):
             out[int(idx)] = val.strip()
         return out
 
+    def _known_servers(self):
+        return self.get_option("known_servers") or pc.user_path("known_servers")
+
     def _connect(self):
         if self._connected and self._client is not None and self._client.connected:
             return self
@@ -232,9 +237,10 @@ class Connection(ConnectionBase):
             if server_key:
                 kw["server_key"] = server_key
             elif not kw["expect_pcrs"]:
-                kw["known_servers"] = self.get_option("known_servers")
+                kw["known_servers"] = self._known_servers()
             display.vvv("PIPELINE CONNECT %s" % address, host=address)
-            client = pc.Client(address, self.get_option("key_file"), **kw)
+            client = pc.Client(address, self.get_option("key_file")
+                               or pc.user_path("client.key"), **kw)
             client.connect()
             # A server that does not know our key says so in its first
             # frame: learn it here, where it makes the host unreachable.
@@ -246,7 +252,7 @@ class Connection(ConnectionBase):
         if client.recorded_key:
             display.warning("pipeline: first contact with %s: recorded its key %s in %s"
                             % (address, pc.key_to_base64(client.server_key),
-                               self.get_option("known_servers")))
+                               self._known_servers()))
         self._client = client
         self._connected = True
         return self

@@ -35,7 +35,7 @@ from .errors import (AttestationError, ConnectError, HandshakeError,
 from .terminal import Terminal
 from .keys import (KeyPair, check_known_server, generate_keypair,
                    key_from_base64, key_to_base64, keypair_from_private,
-                   load_key_file, public_key)
+                   load_key_file, public_key, user_path)
 
 __all__ = [
     "connect", "Client", "Connection", "PingResult", "ExecResult",
@@ -45,7 +45,7 @@ __all__ = [
     "TransferError", "code_name",
     "KeyPair", "generate_keypair", "keypair_from_private", "load_key_file",
     "key_to_base64", "key_from_base64", "public_key", "check_known_server",
-    "parse_address", "open_socket", "pipeline_pb2", "pb",
+    "user_path", "parse_address", "open_socket", "pipeline_pb2", "pb",
     "PROTOCOL_LINE", "NOISE_NAME", "SOFTWARE", "FEATURES", "MAX_MSG",
     "MAX_FRAME", "MAX_CHUNK", "__version__",
 ]

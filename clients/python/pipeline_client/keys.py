@@ -23,7 +23,16 @@ PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 __all__ = [
     "KeyPair", "generate_keypair", "keypair_from_private", "load_key_file",
     "key_to_base64", "key_from_base64", "public_key", "check_known_server",
+    "user_path",
 ]
+
+
+def user_path(name: str) -> str:
+    """A per-user file as the C tool finds it: $XDG_CONFIG_HOME/pipeline/NAME
+    (an absolute XDG_CONFIG_HOME only), else ~/.config/pipeline/NAME."""
+    xdg = os.environ.get("XDG_CONFIG_HOME", "")
+    base = xdg if xdg.startswith("/") else os.path.expanduser("~/.config")
+    return os.path.join(base, "pipeline", name)
 
 
 def key_to_base64(key: bytes) -> str:

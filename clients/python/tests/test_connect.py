@@ -132,3 +132,11 @@ def test_concurrent_first_use_of_a_key_file_agrees(tmp_path):
         keys = p.map(_pub_of, [path] * 24)
     assert len(set(keys)) == 1
     assert os.listdir(tmp_path) == ["shared.key"]
+
+
+def test_user_path_follows_xdg(monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", "/cfg")
+    assert pc.user_path("client.key") == "/cfg/pipeline/client.key"
+    monkeypatch.setenv("XDG_CONFIG_HOME", "relative")  # ignored, as in C
+    monkeypatch.setenv("HOME", "/home/u")
+    assert pc.user_path("known_servers") == "/home/u/.config/pipeline/known_servers"
