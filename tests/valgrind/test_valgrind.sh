@@ -36,6 +36,10 @@ check "send-dir under valgrind" vpl send-dir -q "$T/d" "$T/rd"
 check "recv-dir under valgrind" vpl recv-dir -q "$T/rd" "$T/back-d"
 check "directory round trip" diff -r "$T/d" "$T/back-d"
 expect_rc 1 "a refused call under valgrind" vpl recv-file -q /nonexistent "$T/none"
+VEC="$PIPELINE_SRC/tests/vectors/nitro/debug-enclave-2024-09-17.b64"
+check "attestation document verified under valgrind" eval \
+    'vpl attest --document "$VEC" --at 1726534080 >/dev/null'
+expect_rc 1 "attestation document refused under valgrind" vpl attest --document "$VEC"
 
 kill -TERM "$SERVER_PID"
 wait "$SERVER_PID"
