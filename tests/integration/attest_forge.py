@@ -9,6 +9,8 @@
         signature come from a throwaway root made now (ROOT gets its PEM)
     attest_forge.py CASE IN OUT ROOT          like other-root, with one rule
         broken (or one accepted variation), CASE one of FORGED_CASES
+    attest_forge.py batch IN DIR              all of the above at once:
+        DIR/MODE (and DIR/MODE.pem for those with a root)
 
 IN may be base64 or raw; OUT is raw CBOR. Only Debian's python3-cbor2 and
 python3-cryptography are used.
@@ -161,9 +163,23 @@ def other_root(doc, case=None):
     return (b"\xd2" + out if tagged else out), pem
 
 
+def batch(doc, outdir):
+    simple = {"flip-signature": flip_signature, "flip-pcr": flip_pcr,
+              "truncate": lambda d: d[:-1], "raw": lambda d: d}
+    for mode, fn in simple.items():
+        open("%s/%s" % (outdir, mode), "wb").write(fn(doc))
+    for mode in ["other-root"] + FORGED_CASES:
+        out, pem = other_root(doc, None if mode == "other-root" else mode)
+        open("%s/%s" % (outdir, mode), "wb").write(out)
+        open("%s/%s.pem" % (outdir, mode), "wb").write(pem)
+
+
 def main(argv):
     mode, src, dst = argv[1], argv[2], argv[3]
     doc = load(src)
+    if mode == "batch":
+        batch(doc, dst)
+        return
     if mode == "flip-signature":
         out = flip_signature(doc)
     elif mode == "flip-pcr":

@@ -633,6 +633,29 @@ def verify(doc, expect=None, server_key=None):
     return info
 
 
+def verify_for_connect(doc, server_key, expect_pcrs=None, attestation_root=None,
+                       allow_debug=False, max_age=None, now=None):
+    """What pipeline_client's connect() calls with its arguments: expect_pcrs
+    maps an index to 48 bytes or 96 hex digits, attestation_root is a PEM or
+    DER file (None: the AWS root), max_age is in seconds (None: 3 hours).
+    The document must bind server_key, the handshake's static key. Returns
+    the AttestationInfo; raises AttestationError (or ValueError for bad
+    expectations)."""
+    pcrs = {}
+    for idx, want in (expect_pcrs or {}).items():
+        value = want if isinstance(want, (bytes, bytearray)) else None
+        if value is None:
+            _, value = parse_pcr("%s=%s" % (idx, want))
+        if type(idx) is not int or not 0 <= idx < MAX_PCRS or len(value) != PCR_LEN:
+            raise ValueError("expected PCR %r: index 0 to %d, %d bytes"
+                             % (idx, MAX_PCRS - 1, PCR_LEN))
+        pcrs[idx] = bytes(value)
+    root = load_root(attestation_root) if attestation_root is not None else None
+    e = Expectations(pcrs=pcrs, root_der=root, allow_debug=allow_debug,
+                     max_age_s=int(max_age) if max_age else None, now_s=now)
+    return verify(doc, e, server_key=server_key)
+
+
 def parse_pcr(arg):
     """"N=HEX" -> (N, 48 bytes); ValueError with the C wording."""
     m = re.fullmatch(r"([^=]{1,2})=(.*)", arg, re.S)
