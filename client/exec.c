@@ -36,6 +36,7 @@ typedef struct exec_client {
     const pl_exec_tty *tty; /* the request's terminal, or NULL */
     int stdin_fd;           /* -1 once at EOF or not streaming */
     int input_done;         /* EndOfStream(STDIN) queued, or no stdin at all */
+    uint64_t stdin_sent;    /* for EndOfStream(STDIN).total_length */
     int send_dead;          /* the server stopped taking our frames */
     int sent_signal;
     int signal_fd; /* -1 once the signal pipe is closed */
@@ -308,6 +309,7 @@ static int queue_stdin(exec_client *x, pl_error *err)
     /* Read into the channel's buffer: sealed in place, no copy. */
     ssize_t n = read(x->stdin_fd, pl_channel_room(&x->c->ch), PL_CHUNK_MAX);
     if (n > 0) {
+        x->stdin_sent += (uint64_t)n;
         int rc = pl_channel_queue_room(
             &x->c->ch, PIPELINE__V1__STREAM_ID__STREAM_STDIN, (size_t)n, err);
         note_queued(x);
@@ -321,6 +323,7 @@ static int queue_stdin(exec_client *x, pl_error *err)
     x->input_done = 1;
     Pipeline__V1__EndOfStream e = PIPELINE__V1__END_OF_STREAM__INIT;
     e.stream = PIPELINE__V1__STREAM_ID__STREAM_STDIN;
+    e.total_length = x->stdin_sent;
     pl_frame f = PIPELINE__V1__FRAME__INIT;
     f.body_case = PIPELINE__V1__FRAME__BODY_END;
     f.end = &e;

@@ -255,9 +255,11 @@ static int exec_attached(exec_call *x, char **envp,
                s->peer, s->client_key, x->desc, (int)x->child.pid, how, secs,
                x->gone_why);
         if (x->protocol_error)
-            pl_channel_send_status(&s->ch,
-                                   PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,
-                                   "%s", x->gone_why);
+            pl_channel_send_status(
+                &s->ch,
+                x->gone_code ? x->gone_code
+                             : PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,
+                "%s", x->gone_why);
         return -1;
     }
     char how[64];
@@ -282,7 +284,9 @@ int pl_handle_exec(pl_session *s, pl_frame *req)
     x->pidfd = -1;
     x->child.pid = -1;
     x->child.in_fd = x->child.out_fd = x->child.err_fd = -1;
-    x->no_stdin = rq->no_stdin;
+    /* no_wait implies no_stdin (PROTOCOL.md): a detached command reads
+     * /dev/null, so the connection carries on after its result. */
+    x->no_stdin = rq->no_stdin || rq->no_wait;
     x->tty = rq->tty != NULL;
     s->ch.timeout_ms = SEND_TIMEOUT_MS;
     int rc;

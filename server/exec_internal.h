@@ -33,6 +33,8 @@ typedef struct exec_call {
     int gone; /* the client went away or broke the protocol */
     char gone_why[512];
     int protocol_error;
+    int gone_code; /* Status code for a protocol error; 0: INVALID_ARGUMENT */
+    uint64_t n_in_recv; /* stdin bytes received, delivered or not */
     pl_frame *in_frame; /* stdin waiting for the child */
     size_t in_off;
     int stdin_eos; /* the client sent EndOfStream(STDIN) */

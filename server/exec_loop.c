@@ -85,6 +85,7 @@ static void on_frame(exec_call *x, pl_frame *f)
             exec_set_gone(x, 1, "stdin data after the end of stdin");
             break;
         }
+        x->n_in_recv += f->data->data.len;
         if (x->child.in_fd < 0 || f->data->data.len == 0)
             break; /* no_stdin, or the command no longer reads: dropped */
         x->in_frame = f;
@@ -94,6 +95,19 @@ static void on_frame(exec_call *x, pl_frame *f)
     case PIPELINE__V1__FRAME__BODY_END:
         if (f->end->stream != PIPELINE__V1__STREAM_ID__STREAM_STDIN) {
             exec_set_gone(x, 1, "a client may only end stdin during exec");
+            break;
+        }
+        if (f->end->total_length != x->n_in_recv) {
+            /* As for files: the stream counts only when the announced
+             * length matches what arrived. The command has seen partial
+             * input, so it is stopped rather than given an early EOF. */
+            snprintf(why, sizeof why,
+                     "stdin: %llu bytes arrived, the client announced %llu",
+                     (unsigned long long)x->n_in_recv,
+                     (unsigned long long)f->end->total_length);
+            if (!x->gone)
+                x->gone_code = PIPELINE__V1__CODE__CODE_DATA_LOSS;
+            exec_set_gone(x, 1, why);
             break;
         }
         x->stdin_eos = 1;

@@ -7,6 +7,10 @@
 #include "keys.h"
 #include "server.h"
 
+/* Largest PingRequest payload the server echoes: the PingResult around it
+ * must fit one frame (PL_FRAME_MAX). Longer ones get a Status. */
+#define PL_PING_PAYLOAD_MAX 65000
+
 typedef struct pl_session {
     pl_server *srv;
     const pl_config *cfg;

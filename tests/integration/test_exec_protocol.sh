@@ -86,7 +86,8 @@ with pc.connect(ADDR) as c:
     c.send_frame(exec_frame(argv=[b"sh", b"-c",
                                   b"cat; echo err >&2; exit 3"]))
     c.send_frame(stdin(b"hello"))
-    c.send_frame(EOS_STDIN)
+    c.send_frame(pb.Frame(end=pb.EndOfStream(stream=pb.STREAM_STDIN,
+                                             total_length=5)))
     seq = until_terminal(c)
     k = kinds(seq)
     check(k[0] == "exec_started" and seq[0].exec_started.pid > 0,
