@@ -1,4 +1,5 @@
 #include "atomic_file.h"
+#include "beneath.h"
 #include "status.h"
 
 #include "pipeline.pb-c.h"
@@ -11,6 +12,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,16 +48,23 @@ void pl_atomic_cleanup_on_signals(void)
 /* Every open temporary of this process, for pl_atomic_remove_all. */
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
 static pl_atomic_file *open_head;
+/* Set by pl_atomic_remove_all: a server that is stopping starts no new
+ * temporary, which nobody would remove. */
+static int stopping;
 
-static void list_add(pl_atomic_file *af)
+static int list_add(pl_atomic_file *af)
 {
     pthread_mutex_lock(&open_lock);
-    af->prev = NULL;
-    af->next = open_head;
-    if (open_head)
-        open_head->prev = af;
-    open_head = af;
+    int ok = !stopping;
+    if (ok) {
+        af->prev = NULL;
+        af->next = open_head;
+        if (open_head)
+            open_head->prev = af;
+        open_head = af;
+    }
     pthread_mutex_unlock(&open_lock);
+    return ok ? 0 : -1;
 }
 
 /* Called with open_lock held. */
@@ -73,12 +82,33 @@ static void list_del(pl_atomic_file *af)
 void pl_atomic_remove_all(void (*report)(const char *label, uint64_t bytes))
 {
     pthread_mutex_lock(&open_lock);
+    stopping = 1;
     for (pl_atomic_file *af = open_head; af; af = af->next) {
         unlinkat(af->dirfd, af->tmp, 0);
         if (report)
             report(af->label, af->size);
     }
     pthread_mutex_unlock(&open_lock);
+}
+
+int pl_atomic_is_temp_name(const char *name)
+{
+    static const size_t suffix = sizeof PL_INCOMPLETE_SUFFIX - 1;
+    size_t n = strlen(name);
+    /* ".", at least one byte of NAME, ".", six, the suffix */
+    if (n < 1 + 1 + 1 + 6 + suffix || name[0] != '.' ||
+        strcmp(name + n - suffix, PL_INCOMPLETE_SUFFIX) != 0)
+        return 0;
+    const char *tag = name + n - suffix - 6;
+    if (tag[-1] != '.')
+        return 0;
+    for (int i = 0; i < 6; i++) {
+        char ch = tag[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch >= '0' && ch <= '9')))
+            return 0;
+    }
+    return 1;
 }
 
 static void track(const pl_atomic_file *af)
@@ -143,8 +173,14 @@ int pl_atomic_open(pl_atomic_file *af, int dirfd, const char *name,
         return pl_fail_io(err, e, af->label);
     }
     af->open = 1;
+    /* Marks it live for a cleaner (see the header); a fresh file. */
+    flock(af->fd, LOCK_EX | LOCK_NB);
+    if (list_add(af)) {
+        pl_atomic_abort(af);
+        return pl_fail_status(err, PIPELINE__V1__CODE__CODE_UNAVAILABLE,
+                              "%s: the server is stopping", af->label);
+    }
     track(af);
-    list_add(af);
     return 0;
 }
 
@@ -250,15 +286,16 @@ int pl_atomic_commit(pl_atomic_file *af, mode_t mode, pl_error *err)
         e = errno;
     else if (fsync(af->fd))
         e = errno;
-    else if (close(af->fd) && errno != EINTR)
-        e = errno;
-    af->fd = -1;
+    /* Renamed while still open, so its lock covers it until it has its
+     * real name. */
     if (!e && renameat(af->dirfd, af->tmp, af->dirfd, af->name))
         e = errno;
     if (e) {
         pl_atomic_abort(af);
         return pl_fail_io(err, e, af->label);
     }
+    close(af->fd);
+    af->fd = -1;
     untrack();
     pthread_mutex_lock(&open_lock);
     list_del(af);
@@ -300,5 +337,8 @@ int pl_atomic_symlink(int dirfd, const char *name, const char *target,
         unlinkat(dirfd, tmp, 0);
         return pl_fail_io(err, e, label);
     }
+    /* Durable once its directory is, as for files. */
+    if (pl_sync_dir(dirfd))
+        return pl_fail_io(err, errno, label);
     return 0;
 }

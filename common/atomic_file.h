@@ -34,6 +34,14 @@ typedef struct pl_atomic_file {
     struct pl_atomic_file *next, *prev; /* the list of open temporaries */
 } pl_atomic_file;
 
+/* The temporary is ".NAME.XXXXXX.incomplete": NAME (shortened to fit
+ * NAME_MAX), six letters or digits chosen at random, the suffix. While it
+ * is written its descriptor holds an exclusive flock(2), so a cleaner can
+ * tell a live temporary from one left by a dead process. */
+
+/* 1 when name has exactly that form. */
+int pl_atomic_is_temp_name(const char *name);
+
 /* Creates the temporary for NAME in dirfd (dirfd is duplicated; the caller
  * keeps its own). label names the destination in error messages. Errors
  * are PL_ERR_IO with err->status set to a wire Code. */
@@ -57,7 +65,8 @@ int pl_atomic_symlink(int dirfd, const char *name, const char *target,
 
 /* Removes every temporary still being written (a server that stops mid
  * transfer), calling report for each with its destination's label and the
- * bytes received so far. Their transfers then fail. */
+ * bytes received so far. Their transfers then fail, and so does any
+ * later pl_atomic_open (CODE_UNAVAILABLE): the process is stopping. */
 void pl_atomic_remove_all(void (*report)(const char *label, uint64_t bytes));
 
 /* For single-threaded programs (the CLI): on SIGINT, SIGTERM or SIGHUP,

@@ -133,6 +133,21 @@ int pl_open_beneath(int dirfd, const char *path, int flags, mode_t mode,
     return walk_beneath(dirfd, path, flags, mode);
 }
 
+int pl_sync_dir(int dirfd)
+{
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    if (rc && e != EINVAL && e != EROFS) {
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
 int pl_mkdirs_beneath(int dirfd, const char *path, mode_t mkmode, int beneath,
                       int *created)
 {
@@ -172,6 +187,10 @@ int pl_mkdirs_beneath(int dirfd, const char *path, mode_t mkmode, int beneath,
                 if (mkdirat(cur, p, mkmode) == 0) {
                     if (last && created)
                         *created = 1;
+                    if (pl_sync_dir(cur)) {
+                        e = errno;
+                        break;
+                    }
                 } else if (errno != EEXIST) {
                     e = errno;
                     break;

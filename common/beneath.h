@@ -26,10 +26,17 @@ int pl_open_beneath(int dirfd, const char *path, int flags, mode_t mode,
 
 /* Opens directory path relative to dirfd (O_RDONLY | O_DIRECTORY),
  * creating missing components with mode mkmode like mkdir -p. *created
- * (may be NULL) tells whether the last component was created here. An
- * empty path opens dirfd itself. -1 with errno on failure. */
+ * (may be NULL) tells whether the last component was created here. Each
+ * new directory's parent is synced (pl_sync_dir), so what is reported
+ * created survives a crash. An empty path opens dirfd itself. -1 with
+ * errno on failure. */
 int pl_mkdirs_beneath(int dirfd, const char *path, mode_t mkmode, int beneath,
                       int *created);
+
+/* Makes the entries of directory dirfd durable (fsync through a real
+ * descriptor: dirfd may be O_PATH). 0, or -1 with errno; file systems
+ * that cannot sync a directory (EINVAL, EROFS) count as success. */
+int pl_sync_dir(int dirfd);
 
 /* 1 when beneath-resolution currently uses openat2, 0 for the fallback. */
 int pl_beneath_has_openat2(void);

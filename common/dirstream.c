@@ -332,7 +332,8 @@ static int apply_delayed(pl_dir_recv *dr, pl_error *err)
         pl_dir_mode *m = &dr->delayed[--dr->ndelayed];
         int fd = pl_open_beneath(dr->topfd, m->name,
                                  O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, 1);
-        int e = fd < 0 || fchmod(fd, m->mode & 0777) ? errno : 0;
+        int e =
+            fd < 0 || fchmod(fd, m->mode & 0777) || pl_sync_dir(fd) ? errno : 0;
         if (fd >= 0)
             close(fd);
         snprintf(dr->name, PATH_MAX + 1, "%s", m->name);
@@ -341,6 +342,24 @@ static int apply_delayed(pl_dir_recv *dr, pl_error *err)
             return pl_fail_io(err, e, recv_show(dr));
     }
     return 0;
+}
+
+/* After a failure: the directories made so far still get their modes
+ * (none stays at 0700), quietly, as the call's error is already set. */
+static void apply_delayed_quietly(pl_dir_recv *dr)
+{
+    while (dr->ndelayed > 0) {
+        pl_dir_mode *m = &dr->delayed[--dr->ndelayed];
+        int fd = pl_open_beneath(dr->topfd, m->name,
+                                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, 1);
+        if (fd >= 0) {
+            /* Nothing more to say on failure: the call failed already. */
+            if (fchmod(fd, m->mode & 0777) == 0)
+                pl_sync_dir(fd);
+            close(fd);
+        }
+        free(m->name);
+    }
 }
 
 /* Something already at base where a directory or a symlink goes. */
@@ -357,6 +376,8 @@ static int recv_dir(pl_dir_recv *dr, int pfd, const char *base, uint32_t mode,
 {
     int created = mkdirat(pfd, base, 0700) == 0;
     if (!created && errno != EEXIST)
+        return pl_fail_io(err, errno, recv_show(dr));
+    if (created && pl_sync_dir(pfd))
         return pl_fail_io(err, errno, recv_show(dr));
     int fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
@@ -380,7 +401,7 @@ static int recv_dir(pl_dir_recv *dr, int pfd, const char *base, uint32_t mode,
                     recv_show(dr), PL_DIR_MAX_DELAYED);
             else if (delay_mode(dr, mode))
                 rc = pl_fail(err, PL_ERR_NOMEM, "out of memory");
-        } else if (fchmod(fd, mode)) {
+        } else if (fchmod(fd, mode) || pl_sync_dir(fd)) {
             rc = pl_fail_io(err, errno, recv_show(dr));
         }
     }
@@ -503,7 +524,7 @@ static int status_error(const Pipeline__V1__Status *s, pl_error *err)
     return -1;
 }
 
-int pl_dir_recv_tree(pl_dir_recv *dr, int *ended, pl_error *err)
+static int recv_tree(pl_dir_recv *dr, int *ended, pl_error *err)
 {
     *ended = 0;
     if (!dr->name && !alloc_buffers(&dr->name, &dr->link, &dr->show))
@@ -558,6 +579,14 @@ int pl_dir_recv_tree(pl_dir_recv *dr, int *ended, pl_error *err)
         pl_frame_free(f);
         return rc;
     }
+}
+
+int pl_dir_recv_tree(pl_dir_recv *dr, int *ended, pl_error *err)
+{
+    int rc = recv_tree(dr, ended, err);
+    if (rc)
+        apply_delayed_quietly(dr);
+    return rc;
 }
 
 void pl_dir_recv_free(pl_dir_recv *dr)

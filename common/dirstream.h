@@ -76,9 +76,10 @@ typedef struct pl_dir_recv {
 } pl_dir_recv;
 
 /* Receives entries until EndOfStream(STREAM_DIR) and applies the delayed
- * directory modes. *ended tells whether the EndOfStream (or a Status) was
- * consumed: after a failed entry it was not, and the caller drains the
- * rest (server) or drops the connection (client). */
+ * directory modes, on failure too (the directories made so far keep the
+ * sender's modes, none is left at 0700). *ended tells whether the EndOfStream
+ * (or a Status) was consumed: after a failed entry it was not, and the caller
+ * drains the rest (server) or drops the connection (client). */
 int pl_dir_recv_tree(pl_dir_recv *dr, int *ended, pl_error *err);
 void pl_dir_recv_free(pl_dir_recv *dr);
 

@@ -70,7 +70,9 @@ int pl_handle_put_dir(pl_session *s, pl_frame *req)
     dr.label = p.show;
     if (pl_dir_recv_tree(&dr, &ended, &err))
         goto failed;
-    if (created && fchmod(topfd, r->mode ? r->mode & 0777 : 0755)) {
+    if (created && (fchmod(topfd, r->mode ? r->mode & 0777 : 0755) ||
+                    pl_sync_dir(topfd))) {
+        created = 0; /* the failed path would try the same again */
         pl_srv_errno(&p, errno, &err);
         goto failed;
     }
@@ -84,6 +86,11 @@ int pl_handle_put_dir(pl_session *s, pl_frame *req)
     return rc;
 
 failed:
+    /* A new top directory gets its mode on this path too: never left at
+     * the 0700 it had while being filled. */
+    if (topfd >= 0 && created && fchmod(topfd, r->mode ? r->mode & 0777 : 0755))
+        pl_log("%s: put-dir %s: cannot set its mode: %s", s->peer, p.show,
+               strerror(errno));
     if (topfd >= 0)
         close(topfd);
     pl_dir_recv_free(&dr);

@@ -136,6 +136,8 @@ int pl_server_run(pl_server *s, pl_error *err)
     signal(SIGPIPE, SIG_IGN);
     char key[PL_KEY_B64_LEN + 1];
     pl_key_to_base64(s->key.pub, key);
+    /* Before the first call, so none of ours can be mistaken for stale. */
+    pl_server_remove_stale(s->cfg->root);
     if (s->cfg->authorized_keys)
         pl_log("listening on %s, server key %s, aead %s; accepting only the "
                "client "

@@ -35,6 +35,10 @@ int pl_server_open(pl_server *s, const pl_address *a, const pl_keypair *key,
 int pl_server_run(pl_server *s, pl_error *err);
 void pl_server_close(pl_server *s);
 
+/* Removes temporaries left by a dead receiver beneath root (stale.c says
+ * exactly which); nothing without a root. */
+void pl_server_remove_stale(const char *root);
+
 /* Counted slots for limits; 0 when taken, -1 when the limit is reached. */
 int pl_server_take_exec(pl_server *s);
 void pl_server_put_exec(pl_server *s);
