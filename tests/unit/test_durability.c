@@ -95,8 +95,7 @@ START_TEST(renamed_file_is_synced)
     pl_atomic_file af;
     pl_error err;
     ck_assert_int_eq(pl_atomic_open(&af, d, "f", "f", &err), 0);
-    ck_assert_int_eq(pl_atomic_write(&af, (const uint8_t *)"data", 4, &err),
-                     0);
+    ck_assert_int_eq(pl_atomic_write(&af, (const uint8_t *)"data", 4, &err), 0);
     nsynced = 0;
     ck_assert_int_eq(pl_atomic_commit(&af, 0644, &err), 0);
     ck_assert_msg(was_synced(at("f")), "the file's data not synced");
