@@ -1,5 +1,6 @@
 /* Printing attestation document fields, for people and for scripts. */
 #include "cli_attest.h"
+#include "escape.h"
 
 #include "keys.h"
 
@@ -39,10 +40,13 @@ void cli_attest_print_text(FILE *f, const pl_attest_info *info)
 {
     char when[40];
     utc_ms(info->timestamp_ms, when);
-    fprintf(f, "module_id:  %s\n", info->module_id);
+    /* Text fields of a document from the peer: escaped (escape.h). */
+    char id[4 * sizeof info->module_id], dg[4 * sizeof info->digest];
+    fprintf(f, "module_id:  %s\n",
+            pl_escape_str(info->module_id, id, sizeof id));
     fprintf(f, "timestamp:  %s (%llu ms)\n", when,
             (unsigned long long)info->timestamp_ms);
-    fprintf(f, "digest:     %s\n", info->digest);
+    fprintf(f, "digest:     %s\n", pl_escape_str(info->digest, dg, sizeof dg));
     for (size_t i = 0; i < sizeof shown_pcrs / sizeof shown_pcrs[0]; i++) {
         int n = shown_pcrs[i];
         fprintf(f, "pcr%d:%*s", n, n < 10 ? 7 : 6, "");
