@@ -39,6 +39,8 @@ for transport in unix tcp; do
     out=$(py forged-log "$ADDR" 2>&1)
     check "forging requests answered: $out" grep -q "^OK" <<<"$out"
     stop_server
+    check "server log is free of sanitizer reports" \
+        eval '! grep -qE "Sanitizer|runtime error" "$T/server.log"'
     check "no forged line in the server log" \
         eval '! grep -q "^FORGED" "$T/server.log"'
     check "every log line starts with a timestamp" \
