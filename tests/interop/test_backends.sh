@@ -34,7 +34,8 @@ check "the two binaries use different AEAD backends ($BMAIN / $BALT)" \
     test -n "$BMAIN" -a -n "$BALT" -a "$BMAIN" != "$BALT"
 
 blob=$TESTROOT/blob
-head -c 3000000 /dev/urandom > "$blob"
+# Over 256 KiB, so the OpenSSL side moves from its libsodium start to EVP.
+head -c 1000000 /dev/urandom > "$blob"
 want=$(sha256sum < "$blob" | cut -d' ' -f1)
 
 for pair in main:alt alt:main; do
@@ -52,13 +53,13 @@ for pair in main:alt alt:main; do
         check "$cipher: server log shows the suite" \
             test "$(grep -c ", $name\$" "$T/server.log")" -gt "$before"
         rm -f "$T/up" "$T/down"
-        check "$cipher: send-file of 3 MB" c send-file -q --cipher "$cipher" "$blob" "$T/up"
-        check "$cipher: recv-file of 3 MB" c recv-file -q --cipher "$cipher" "$T/up" "$T/down"
+        check "$cipher: send-file of 1 MB" c send-file -q --cipher "$cipher" "$blob" "$T/up"
+        check "$cipher: recv-file of 1 MB" c recv-file -q --cipher "$cipher" "$T/up" "$T/down"
         check "$cipher: both copies are intact" \
             test "$(sha256sum < "$T/up" | cut -d' ' -f1)" = "$want" -a \
                  "$(sha256sum < "$T/down" | cut -d' ' -f1)" = "$want"
         got=$(c run --cipher "$cipher" -- sha256sum < "$blob" | cut -d' ' -f1)
-        check "$cipher: run streams 3 MB of stdin and the output back" test "$got" = "$want"
+        check "$cipher: run streams 1 MB of stdin and the output back" test "$got" = "$want"
     done
     stop_checked
 done
@@ -77,7 +78,7 @@ expect_err 2 'config cipher: unknown cipher "des"' "config cipher with an unknow
 sed -i '/^cipher = /d' "$CONF"
 answer=$(/usr/bin/python3 - "${ADDR#unix:}" <<'PY'
 import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s = socket.socket(socket.AF_UNIX); s.settimeout(20); s.connect(sys.argv[1])
 line = b"pipeline/1 Noise_XX_25519_AESGCM_SHA512"
 s.sendall(len(line).to_bytes(2, "big") + line)
 n = int.from_bytes(s.recv(2), "big"); print(s.recv(n).decode())

@@ -26,7 +26,7 @@ from ._files import TransferResult
 from ._version import __version__
 from .address import open_socket, parse_address
 from .client import (FEATURES, MAX_CHUNK, MAX_FRAME, MAX_MSG, NOISE_NAME,
-                     PROTOCOL_LINE, SOFTWARE, Client, Connection, PingResult,
+                     PROTOCOL_LINE, SOFTWARE, SUITES, Client, Connection, PingResult,
                      connect)
 from .errors import (AttestationError, ConnectError, HandshakeError,
                      PipelineError, ProtocolRefused, RemoteError,
@@ -46,6 +46,6 @@ __all__ = [
     "KeyPair", "generate_keypair", "keypair_from_private", "load_key_file",
     "key_to_base64", "key_from_base64", "public_key", "check_known_server",
     "user_path", "parse_address", "open_socket", "pipeline_pb2", "pb",
-    "PROTOCOL_LINE", "NOISE_NAME", "SOFTWARE", "FEATURES", "MAX_MSG",
+    "PROTOCOL_LINE", "NOISE_NAME", "SUITES", "SOFTWARE", "FEATURES", "MAX_MSG",
     "MAX_FRAME", "MAX_CHUNK", "__version__",
 ]

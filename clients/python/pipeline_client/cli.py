@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="accept a debug-mode enclave")
     p.add_argument("--attestation-max-age", type=float, metavar="SECS",
                    help="refuse older attestation documents")
+    p.add_argument("--cipher", choices=["aesgcm", "chachapoly"],
+                   help="the Noise cipher (default: aesgcm, then chachapoly "
+                   "when the server lacks it)")
     p.add_argument("--timeout", type=float, default=10.0,
                    help="seconds to wait for connect and handshake "
                    "(default 10)")
@@ -108,6 +111,7 @@ def _ping(c: Client, args: argparse.Namespace) -> int:
         r.server_time_ns, time.strftime("%Y-%m-%dT%H:%M:%S",
                                         time.gmtime(r.server_time_ns / 1e9))))
     print("client key: %s" % key_to_base64(c.public_key))
+    print("suite: %s" % c.noise_name)
     print("rtt: %.3f ms" % r.rtt_ms)
     return 0
 
@@ -174,7 +178,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return EXIT_USAGE
     try:
         with Client(args.address, kp, server_key=pin,
-                    known_servers=args.known_servers,
+                    known_servers=args.known_servers, cipher=args.cipher,
                     connect_timeout=args.timeout, expect_pcrs=pcrs,
                     attestation_root=args.attestation_root,
                     allow_debug=args.allow_debug,

@@ -3,8 +3,8 @@ method per call (the C library's pl_client_* functions).
 
 Wire protocol, version 1 (docs/PROTOCOL.md), in short: every message is a
 2-byte big-endian length N (1..65535) and N bytes; the client first sends
-the cleartext line b"pipeline/1 Noise_XX_25519_ChaChaPoly_SHA256", which is
-also the Noise prologue; then Noise XX (-> e; <- e, ee, s, es + Hello;
+the cleartext line b"pipeline/1 " + the Noise protocol name (the AESGCM or
+the ChaChaPoly suite), which is also the Noise prologue; then Noise XX (-> e; <- e, ee, s, es + Hello;
 -> s, se + Hello); after that every message is one Noise transport message
 holding one pipeline.v1.Frame.
 """
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import (Any, BinaryIO, Callable, Iterable, List, Mapping,
                     Optional, Sequence, Tuple, Union)
 
+from dissononce.cipher.aesgcm import AESGCMCipher
 from dissononce.cipher.chachapoly import ChaChaPolyCipher
 from dissononce.dh.x25519.x25519 import X25519DH
 from dissononce.exceptions.decrypt import DecryptFailedException
@@ -40,8 +41,16 @@ from .keys import (KeyPair, PathLike, check_known_server, generate_keypair,
                    load_key_file)
 
 SOFTWARE = "pipeline-python " + _version.__version__
-NOISE_NAME = "Noise_XX_25519_ChaChaPoly_SHA256"
+NOISE_NAME = "Noise_XX_25519_ChaChaPoly_SHA256"  # the suite every server has
 PROTOCOL_LINE = ("pipeline/1 " + NOISE_NAME).encode("ascii")
+# The suites, by the names --cipher takes: (Noise protocol name, cipher).
+SUITES = {
+    "aesgcm": ("Noise_XX_25519_AESGCM_SHA256", AESGCMCipher),
+    "chachapoly": (NOISE_NAME, ChaChaPolyCipher),
+}
+# With no cipher chosen: AESGCM (as the C client), then ChaChaPoly once
+# when the server answers that it does not offer AESGCM.
+DEFAULT_SUITES = ("aesgcm", "chachapoly")
 MAX_MSG = 65535
 TAG_LEN = 16
 MAX_FRAME = MAX_MSG - TAG_LEN
@@ -125,7 +134,13 @@ class Client:
                  expect_pcrs: Optional[Mapping[int, Union[str, bytes]]] = None,
                  attestation_root: Optional[PathLike] = None,
                  allow_debug: bool = False,
-                 max_age: Optional[float] = None):
+                 max_age: Optional[float] = None,
+                 cipher: Optional[str] = None):
+        if cipher is not None and cipher.lower() not in SUITES:
+            raise ValueError("cipher: %r is not one of %s"
+                             % (cipher, ", ".join(sorted(SUITES))))
+        self.cipher = cipher.lower() if cipher else None
+        self.noise_name: Optional[str] = None  # the suite in use
         self.address = address
         self.keypair = _as_keypair(key)
         self.expected_server_key = _as_server_key(server_key)
@@ -166,14 +181,23 @@ class Client:
         """Opens the transport and runs the handshake (idempotent)."""
         if self.sock is not None:
             return self
-        self.sock = open_socket(self.address, self.connect_timeout)
-        try:
-            self.sock.settimeout(self.connect_timeout)
-            self._handshake()
-            self.sock.settimeout(self.io_timeout)
-        except BaseException:
-            self.close()
-            raise
+        suites = (self.cipher,) if self.cipher else DEFAULT_SUITES
+        for i, suite in enumerate(suites):
+            self.sock = open_socket(self.address, self.connect_timeout)
+            self._inbuf = bytearray()
+            self._broken = None
+            try:
+                self.sock.settimeout(self.connect_timeout)
+                self._handshake(suite)
+                self.sock.settimeout(self.io_timeout)
+                return self
+            except ProtocolRefused:
+                self.close()
+                if i + 1 == len(suites):
+                    raise
+            except BaseException:
+                self.close()
+                raise
         return self
 
     def close(self) -> None:
@@ -261,14 +285,14 @@ class Client:
 
     # ---- handshake ------------------------------------------------------
 
-    def _handshake(self) -> None:
-        self._send_message(PROTOCOL_LINE)
+    def _handshake(self, suite: str = "chachapoly") -> None:
+        name, cipher = SUITES[suite]
+        line = ("pipeline/1 " + name).encode("ascii")
+        self._send_message(line)
         hs = HandshakeState(
-            SymmetricState(CipherState(ChaChaPolyCipher()), SHA256Hash()),
-            X25519DH())
-        hs.initialize(XXHandshakePattern(), True, PROTOCOL_LINE,
-                      s=self.keypair)
-        if hs.protocol_name != NOISE_NAME:  # the prologue names the suite
+            SymmetricState(CipherState(cipher()), SHA256Hash()), X25519DH())
+        hs.initialize(XXHandshakePattern(), True, line, s=self.keypair)
+        if hs.protocol_name != name:  # the prologue names the suite
             raise HandshakeError("dissononce built %s" % hs.protocol_name)
         msg = bytearray()
         hs.write_message(b"", msg)  # -> e
@@ -298,6 +322,7 @@ class Client:
         c1, c2 = hs.write_message(hello.SerializeToString(), msg)
         self._send_message(bytes(msg))  # -> s, se + Hello
         self._tx, self._rx = c1, c2  # the initiator sends with c1
+        self.noise_name = name
         self.handshake_hash = hs.symmetricstate.get_handshake_hash()
 
     def _software(self) -> str:
@@ -575,7 +600,8 @@ def connect(address: str, key: KeySpec = None, *,
             expect_pcrs: Optional[Mapping[int, Union[str, bytes]]] = None,
             attestation_root: Optional[PathLike] = None,
             allow_debug: bool = False,
-            max_age: Optional[float] = None) -> Client:
+            max_age: Optional[float] = None,
+            cipher: Optional[str] = None) -> Client:
     """Connects to a Pipeline server and runs the handshake.
 
     address: "unix:PATH", "tcp:HOST:PORT" or "vsock:CID:PORT".
@@ -590,6 +616,9 @@ def connect(address: str, key: KeySpec = None, *,
     refuses a different one later. With none of them any key is accepted.
     connect_timeout bounds connect and handshake; io_timeout (None: wait
     forever) bounds every later wait for the server; timeout sets both.
+    cipher: "aesgcm" or "chachapoly" uses exactly that suite; None asks for
+    AESGCM and, when the server refuses it with its `error:` line, connects
+    once more with ChaChaPoly (client.noise_name tells which one is used).
 
     Raises ValueError for bad arguments, ConnectError, HandshakeError
     (ServerKeyMismatch, ProtocolRefused, AttestationError) or RemoteError
@@ -602,7 +631,8 @@ def connect(address: str, key: KeySpec = None, *,
                   known_servers=known_servers,
                   connect_timeout=connect_timeout, io_timeout=io_timeout,
                   expect_pcrs=expect_pcrs, attestation_root=attestation_root,
-                  allow_debug=allow_debug, max_age=max_age).connect()
+                  allow_debug=allow_debug, max_age=max_age,
+                  cipher=cipher).connect()
 
 
 from ._exec import ExecResult  # noqa: E402  (after Client, which it uses)
