@@ -132,8 +132,9 @@ static int walk(pl_dir_send *ds, int dfd, size_t nlen, int depth,
  * descriptor was given up for a deep subtree, and goes back to pos. It
  * must still be the same directory (self). */
 static DIR *reopen_level(pl_dir_send *ds, size_t nlen, const struct stat *self,
-                         long pos, pl_error *err)
+                         long pos, int *rc, pl_error *err)
 {
+    *rc = 0;
     char keep = ds->name[nlen];
     ds->name[nlen] = '\0';
     int fd = pl_open_beneath(ds->top, ds->name, O_RDONLY | O_DIRECTORY, 0, 1);
@@ -147,7 +148,9 @@ static DIR *reopen_level(pl_dir_send *ds, size_t nlen, const struct stat *self,
     if (!d) {
         if (fd >= 0)
             close(fd);
-        unreadable(
+        /* The rest of this directory is lost: an error on the server, a
+         * warning on the client (whose walk goes on above it). */
+        *rc = unreadable(
             ds, e,
             e == ESTALE ? "directory replaced during the transfer" : NULL, err);
         ds->name[nlen] = keep;
@@ -204,8 +207,8 @@ static int send_one(pl_dir_send *ds, DIR **dp, const struct stat *self,
         int rc = walk(ds, sub, nlen, depth + 1, err);
         if (rc)
             return rc;
-        *dp = reopen_level(ds, pnlen, self, pos, err);
-        return *dp ? 0 : -1;
+        *dp = reopen_level(ds, pnlen, self, pos, &rc, err);
+        return rc;
     }
     /* FIFOs, sockets, devices: announced so the receiver can warn. */
     ds->skipped++;
