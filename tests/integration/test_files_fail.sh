@@ -28,6 +28,18 @@ named_like() { [[ $(basename "$1") == $2 ]]; }
 serving() { "$PIPELINE_BIN" -c "$CONF" ping -q >/dev/null 2>&1; }
 server_fds() { ls "/proc/$SERVER_PID/fd" | wc -l; }
 fds_are() { [ "$(server_fds)" = "$1" ]; }
+# The server's descriptor count once it stops moving (4 s at most).
+settled_fds() {
+    local a b
+    b=$(server_fds)
+    for _ in $(seq 1 16); do
+        sleep 0.25
+        a=$b
+        b=$(server_fds)
+        [ "$a" = "$b" ] && break
+    done
+    echo "$b"
+}
 
 # A FIFO that yields 3 MiB and then nothing until killed: a transfer from
 # it stays half done for as long as the test wants. Sets WRITER.
@@ -59,7 +71,8 @@ for transport in unix tcp; do
     mkdir -p "$L" "$R"
     printf x >"$L/one"
     serving
-    fds_before=$(server_fds)
+    # Settled: the ping's connection may still be closing on the server.
+    fds_before=$(settled_fds)
 
     # ---- the client dies half way through a send ----
     echo "older version" >"$R/dest"
