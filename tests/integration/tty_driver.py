@@ -130,6 +130,17 @@ def remote_procs(marker):
     return found
 
 
+def wait_count(marker, n, timeout=DEADLINE):
+    """Polls until exactly n processes hold marker (the shell prints its
+    line before it execs the next command, so one look can be early)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if len(remote_procs(marker)) == n:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def wait_gone(marker, timeout=DEADLINE):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -281,7 +292,7 @@ def case_signals(pl, conf, work):
     # Killing the client (-9) leaves no remote process.
     t = client_term(pl, conf, "echo KILL_READY; exec sleep %d" % MARK[2])
     check(t.expect(r"KILL_READY") is not None, "session for SIGKILL started")
-    check(len(remote_procs("sleep\x00%d" % MARK[2])) == 1, "remote sleep is running")
+    check(wait_count("sleep\x00%d" % MARK[2], 1), "remote sleep is running")
     os.kill(t.pid, signal.SIGKILL)
     t.wait()
     check(wait_gone("sleep\x00%d" % MARK[2]), "no remote process left after the client is killed")
