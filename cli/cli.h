@@ -12,12 +12,15 @@
 /* Exit codes, as ssh and timeout(1) use them. */
 #define EXIT_USAGE 2
 #define EXIT_CONNECTION 255
+/* run: the server's policy refused to run the command (allow_exec). */
+#define EXIT_REFUSED 126
 
 typedef struct cli_global {
     const char *config_path; /* -c/--config, or NULL */
     const char *host;        /* --host NAME: a `hosts` entry */
     int verbose;             /* -v/--verbose */
     int loaded;              /* cfg holds the files' settings */
+    double call_t0;          /* -v: when the call started (ms) */
     pl_config cfg;
 } cli_global;
 
@@ -96,7 +99,8 @@ enum {
     "  --cipher NAME          aesgcm or chachapoly (config: cipher; default: " \
     "aesgcm,\n"                                                                \
     "                         then chachapoly if the server lacks it)\n"       \
-    "  -q, --quiet            no progress output\n"                            \
+    "  -q, --quiet            no progress bar or notes on stderr (ping: no "   \
+    "output)\n"                                                                \
     "  --expect-pcr N=HEX     the server must be a Nitro Enclave attesting "   \
     "PCR N = HEX\n"                                                            \
     "                         (repeatable; config: attestation.pcrN)\n"        \
@@ -108,7 +112,7 @@ enum {
     "                         attestation.allow_debug)\n"                      \
     "  --attestation-max-age SECS  refuse older documents (config: "           \
     "attestation.max_age;\n"                                                   \
-    "                         default 10800)\n"
+    "                         default 10800)\n" CLI_GLOBAL_HELP
 
 /* Handles -c, -v, --host (not -h); 1 when it was one, else 0. */
 int cli_global_option(cli_global *g, int opt, const char *arg);
@@ -119,7 +123,8 @@ int cli_load_config(cli_global *g, const char *sub);
 
 void cli_conn_init(cli_conn *c, cli_global *g);
 /* Handles a connection option; 1 when it was one, 0 when not, -1 on a bad
- * value (message printed). */
+ * value (message printed; for an option getopt did not know, a pointer to
+ * --help). */
 int cli_conn_option(cli_conn *c, const char *sub, int opt, const char *arg);
 /* Resolves flags and config into client options and connects. On failure
  * prints the error and returns the exit code to use: EXIT_USAGE when the
@@ -130,6 +135,16 @@ int cli_connect(cli_global *g, const char *sub, const cli_conn *c,
 
 /* Prints "pipeline: SUB: message" to stderr. */
 void cli_error(const char *sub, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Monotonic milliseconds. */
+double cli_now_ms(void);
+/* -v: the call's duration, after it ended with exit code rc. */
+void cli_verbose_done(cli_global *g, const char *sub, int rc);
+/* Prints a failed call's error saying which side failed: "remote: " for
+ * what the server answered, "local: " for our own files and pipes. */
+void cli_call_error(const char *sub, const pl_error *err);
+/* A usage error: the message and a pointer to SUB --help, one line. */
+void cli_usage_error(const char *sub, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Exit code for a failed client call. */
 int cli_exit_code(const pl_error *err);
@@ -153,6 +168,7 @@ int recv_file_main(cli_global *g, int argc, char **argv);
 int send_dir_main(cli_global *g, int argc, char **argv);
 int recv_dir_main(cli_global *g, int argc, char **argv);
 int keygen_main(cli_global *g, int argc, char **argv);
+int forget_main(cli_global *g, int argc, char **argv);
 int pubkey_main(cli_global *g, int argc, char **argv);
 int ping_main(cli_global *g, int argc, char **argv);
 int attest_main(cli_global *g, int argc, char **argv);

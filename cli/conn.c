@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void cli_error(const char *sub, const char *fmt, ...)
 {
@@ -21,9 +22,32 @@ void cli_error(const char *sub, const char *fmt, ...)
      * escape sequences, so every message goes through pl_escape. */
     pl_escape_inplace(msg, sizeof msg);
     if (sub)
-        fprintf(stderr, "pipeline: %s: %s\n", sub, msg);
+        fprintf(stderr, "pipeline %s: %s\n", sub, msg);
     else
         fprintf(stderr, "pipeline: %s\n", msg);
+}
+
+void cli_usage_error(const char *sub, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    pl_escape_inplace(msg, sizeof msg);
+    if (sub)
+        fprintf(stderr, "pipeline %s: %s (see pipeline %s --help)\n", sub, msg,
+                sub);
+    else
+        fprintf(stderr, "pipeline: %s (see pipeline --help)\n", msg);
+}
+
+void cli_call_error(const char *sub, const pl_error *err)
+{
+    const char *side = err->code == PL_ERR_REMOTE ? "remote: "
+                       : err->code == PL_ERR_IO   ? "local: "
+                                                  : "";
+    cli_error(sub, "%s%s", side, err->msg);
 }
 
 int cli_exit_code(const pl_error *err)
@@ -131,6 +155,10 @@ int cli_conn_option(cli_conn *c, const char *sub, int opt, const char *arg)
     case 'q':
         c->quiet = 1;
         return 1;
+    case '?':
+        /* getopt said what; say where to look. */
+        fprintf(stderr, "Try 'pipeline %s --help'.\n", sub);
+        return -1;
     default:
         return cli_attest_option(&c->attest, sub, opt, arg);
     }
@@ -178,6 +206,11 @@ static int resolve_address(cli_global *g, const char *sub, const cli_conn *c,
                            char *out, size_t cap)
 {
     const char *text = c->address;
+    if (text && (c->cid >= 0 || c->port >= 0)) {
+        cli_usage_error(sub, "give either --address or --cid/--port, not "
+                             "both");
+        return -1;
+    }
     if (!text && (c->cid >= 0 || c->port >= 0)) {
         long long cid = c->cid >= 0      ? c->cid
                         : g->cfg.has_cid ? (long long)g->cfg.cid
@@ -261,6 +294,9 @@ static int build_opts(cli_global *g, const char *sub, const cli_conn *c,
     if (cli_load_config(g, sub) ||
         resolve_address(g, sub, c, addr, sizeof addr))
         return EXIT_USAGE;
+    if (g->verbose)
+        fprintf(stderr, "pipeline %s: connecting to %s (config: %s)\n", sub,
+                addr, g->cfg.files[0] ? g->cfg.files : "none");
     if (strlen(addr) >= sizeof addr - 1) {
         cli_error(sub, "the server address is too long");
         return EXIT_USAGE;
@@ -302,6 +338,55 @@ static int build_opts(cli_global *g, const char *sub, const cli_conn *c,
     return attestation_opts(g, sub, c, o);
 }
 
+double cli_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* -v: what was agreed with whom, and how the server's key was trusted. */
+static void verbose_connected(cli_global *g, const char *sub, const cli_conn *c,
+                              pl_client *cl, const char *known, double ms)
+{
+    uint8_t key[32];
+    char k[PL_KEY_B64_LEN + 1];
+    pl_client_server_key(cl, key);
+    pl_key_to_base64(key, k);
+    pl_attestation_info *info = calloc(1, sizeof *info);
+    int attested = info && pl_client_attestation(cl, info) == 0;
+    const char *how = attested ? "proven by its attestation document"
+                      : (c->server_key || g->cfg.server_key)
+                          ? "matches the pinned key"
+                      : pl_client_recorded_server_key(cl) ? "first contact: "
+                                                            "recorded in"
+                                                          : "matches";
+    int with_file = !attested && !c->server_key && !g->cfg.server_key;
+    fprintf(stderr,
+            "pipeline %s: connected to %s in %.1f ms (connect and "
+            "handshake): %s, server %s\n",
+            sub, pl_client_address(cl), ms, pl_client_protocol(cl),
+            pl_client_server_software(cl));
+    fprintf(stderr, "pipeline %s: server key %s %s%s%s\n", sub, k, how,
+            with_file ? " " : "", with_file ? known : "");
+    if (attested)
+        fprintf(stderr,
+                "pipeline %s: attestation: verified (module %s, document "
+                "%s)\n",
+                sub, info->module_id, "checked before our key was sent");
+    else
+        fprintf(stderr, "pipeline %s: attestation: none (not requested)\n",
+                sub);
+    free(info);
+}
+
+void cli_verbose_done(cli_global *g, const char *sub, int rc)
+{
+    if (g->verbose)
+        fprintf(stderr, "pipeline %s: call ended in %.1f ms (exit %d)\n", sub,
+                cli_now_ms() - g->call_t0, rc);
+}
+
 int cli_connect(cli_global *g, const char *sub, const cli_conn *c,
                 pl_client **out)
 {
@@ -314,10 +399,14 @@ int cli_connect(cli_global *g, const char *sub, const cli_conn *c,
     char *known = NULL;
     int rc = build_opts(g, sub, c, o, &known);
     pl_error err;
+    double t0 = cli_now_ms();
     if (rc == 0 && pl_client_connect(out, o, &err)) {
         cli_error(sub, "%s", err.msg);
         rc = EXIT_CONNECTION;
     }
+    if (rc == 0 && g->verbose)
+        verbose_connected(g, sub, c, *out, known, cli_now_ms() - t0);
+    g->call_t0 = cli_now_ms();
     if (rc == 0 && pl_client_recorded_server_key(*out) && !c->quiet) {
         uint8_t key[32];
         char k[PL_KEY_B64_LEN + 1];

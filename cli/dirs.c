@@ -77,11 +77,11 @@ static int transfer(cli_global *g, const char *sub, int sending, int argc,
     if (sending) {
         struct stat st;
         if (stat(a.local, &st)) {
-            cli_error(sub, "%s: %s", a.local, strerror(errno));
+            cli_error(sub, "local: %s: %s", a.local, strerror(errno));
             return 1;
         }
         if (!S_ISDIR(st.st_mode)) {
-            cli_error(sub, "%s: %s (use send-file for files)", a.local,
+            cli_error(sub, "local: %s: %s (use send-file for files)", a.local,
                       strerror(ENOTDIR));
             return 1;
         }
@@ -107,9 +107,10 @@ static int transfer(cli_global *g, const char *sub, int sending, int argc,
         rc = pl_client_get_dir(c, a.remote, a.local, &o, &r, &err);
     cli_progress_finish(&u.progress, rc == 0);
     if (rc) {
-        cli_error(sub, "%s", err.msg);
+        cli_call_error(sub, &err);
         rc = cli_exit_code(&err);
     }
+    cli_verbose_done(g, sub, rc);
     pl_client_close(c);
     return rc;
 }

@@ -21,7 +21,10 @@ static const char send_usage[] =
     "  --remotepath REMOTE    where to put it in the enclave\n"
     "  --checksum             compare a SHA-256 computed on both ends and "
     "print it\n"
-    "                         (sha256sum format)\n";
+    "                         (sha256sum format)\n"
+    "On a terminal a progress bar shows on stderr; its final figure is the "
+    "average\nrate over the whole call (connecting and the final fsync "
+    "included).\n\n";
 
 static const char recv_usage[] =
     "Usage: pipeline recv-file [OPTIONS] --remotepath REMOTE --localpath "
@@ -36,7 +39,10 @@ static const char recv_usage[] =
     "  --localpath LOCAL      where to put it\n"
     "  --checksum             compare a SHA-256 computed on both ends and "
     "print it\n"
-    "                         (sha256sum format)\n";
+    "                         (sha256sum format)\n"
+    "On a terminal a progress bar shows on stderr; its final figure is the "
+    "average\nrate over the whole call (connecting and the final fsync "
+    "included).\n\n";
 
 /* Checked before connecting so a typo does not cost a handshake. */
 static int check_source(const char *sub, const char *local)
@@ -45,11 +51,11 @@ static int check_source(const char *sub, const char *local)
         return 0;
     struct stat st;
     if (stat(local, &st)) {
-        cli_error(sub, "%s: %s", local, strerror(errno));
+        cli_error(sub, "local: %s: %s", local, strerror(errno));
         return -1;
     }
     if (S_ISDIR(st.st_mode)) {
-        cli_error(sub, "%s: %s (use send-dir for directories)", local,
+        cli_error(sub, "local: %s: %s (use send-dir for directories)", local,
                   strerror(EISDIR));
         return -1;
     }
@@ -86,13 +92,19 @@ static int transfer(cli_global *g, const char *sub, int sending, int argc,
         rc = pl_client_get_file(c, a.remote, a.local, &o, &r, &err);
     cli_progress_finish(&p, rc == 0);
     if (rc) {
-        cli_error(sub, "%s", err.msg);
+        if (!sending && err.code == PL_ERR_REMOTE &&
+            strstr(err.msg, "Is a directory"))
+            cli_error(sub, "remote: %s (use recv-dir for directories)",
+                      err.msg);
+        else
+            cli_call_error(sub, &err);
         rc = cli_exit_code(&err);
     } else if (r.has_sha256) {
         /* Data on stdout must stay clean: the digest goes to stderr. */
         int to_stdout = !sending && strcmp(a.local, "-") == 0;
         cli_print_sha256(to_stdout ? stderr : stdout, r.sha256, NULL, r.local);
     }
+    cli_verbose_done(g, sub, rc);
     pl_client_close(c);
     return rc;
 }

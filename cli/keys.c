@@ -134,3 +134,65 @@ int pubkey_main(cli_global *g, int argc, char **argv)
     sodium_memzero(&kp, sizeof kp);
     return 0;
 }
+
+/* pipeline forget ADDRESS: like ssh-keygen -R, for a server whose key
+ * changed on purpose. */
+int forget_main(cli_global *g, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"known-servers", required_argument, NULL, OPT_KNOWN_SERVERS},
+        CLI_GLOBAL_OPTIONS,
+        {0},
+    };
+    const char *file = NULL;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "hc:v", opts, NULL)) != -1) {
+        if (cli_global_option(g, opt, optarg))
+            continue;
+        switch (opt) {
+        case OPT_KNOWN_SERVERS:
+            file = optarg;
+            break;
+        case 'h':
+            printf("Usage: pipeline forget [--known-servers FILE] ADDRESS\n\n"
+                   "Removes the key recorded for ADDRESS (as written in "
+                   "messages: vsock:CID:PORT,\n"
+                   "tcp:HOST:PORT or unix:PATH) from the known servers file, "
+                   "so the next\n"
+                   "connection records the server's new key.\n\n"
+                   "  --known-servers FILE   the file (config: "
+                   "known_servers; default\n"
+                   "                         "
+                   "~/.config/pipeline/known_servers)\n" CLI_GLOBAL_HELP);
+            return 0;
+        default:
+            fprintf(stderr, "Try 'pipeline forget --help'.\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 1) {
+        cli_usage_error("forget", "expected one ADDRESS");
+        return EXIT_USAGE;
+    }
+    if (cli_load_config(g, "forget"))
+        return EXIT_USAGE;
+    char *path = file                   ? strdup(file)
+                 : g->cfg.known_servers ? strdup(g->cfg.known_servers)
+                                        : pl_config_user_path("known_servers");
+    if (!path) {
+        cli_error("forget", "no home directory: give --known-servers FILE");
+        return 1;
+    }
+    pl_error err;
+    int removed = 0;
+    int rc = pl_known_servers_forget(path, argv[optind], &removed, &err);
+    if (rc)
+        cli_error("forget", "%s", err.msg);
+    else if (!removed)
+        cli_error("forget", "%s has no key for %s", path, argv[optind]);
+    else
+        fprintf(stderr, "pipeline forget: removed the key of %s from %s\n",
+                argv[optind], path);
+    free(path);
+    return rc ? 1 : removed ? 0 : 1;
+}

@@ -25,6 +25,7 @@ static const struct {
     {"recv-dir", recv_dir_main, "copy a directory tree out of the enclave"},
     {"ping", ping_main, "check the server: version, key and round trip"},
     {"attest", attest_main, "verify an enclave's attestation document"},
+    {"forget", forget_main, "forget a server's recorded key (known_servers)"},
     {"keygen", keygen_main, "generate a private key"},
     {"pubkey", pubkey_main, "print a public key"},
 };
@@ -32,7 +33,8 @@ static const struct {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "Usage: pipeline [-c|--config PATH] SUBCOMMAND [OPTIONS]\n"
+            "Usage: pipeline [OPTIONS] SUBCOMMAND [OPTIONS] [ARGS]\n"
+            "       pipeline help [SUBCOMMAND]\n"
             "\n"
             "Run commands in an AWS Nitro Enclave and move files in and out, "
             "over an\nencrypted, authenticated channel (Noise XX).\n\n"
@@ -76,6 +78,30 @@ static int keep_std_fds_open(void)
     return 0;
 }
 
+/* pipeline help [SUBCOMMAND]: the same text as --help. */
+static int help_main(int argc, char **argv, cli_global *g)
+{
+    if (argc < 2) {
+        usage(stdout);
+        return 0;
+    }
+    if (argc > 2) {
+        cli_usage_error("help", "expected at most one SUBCOMMAND");
+        return EXIT_USAGE;
+    }
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++) {
+        if (strcmp(argv[1], subcommands[i].name) != 0)
+            continue;
+        char prog[64], help[] = "--help";
+        snprintf(prog, sizeof prog, "pipeline %s", subcommands[i].name);
+        char *sub_argv[] = {prog, help, NULL};
+        optind = 0;
+        return subcommands[i].fn(g, 2, sub_argv);
+    }
+    cli_usage_error("help", "unknown subcommand \"%s\"", argv[1]);
+    return EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
     if (keep_std_fds_open())
@@ -95,11 +121,20 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {"george", no_argument, NULL, 'g'},
         {"pascal", no_argument, NULL, 'p'},
-        /* The original's docs spell the cats as their faces. */
-        {"=(^\">,.\xe2\x80\xa2.,<\"^)=", no_argument, NULL, 'g'},
-        {"=(^\",..,\"^)=", no_argument, NULL, 'p'},
         {0},
     };
+    /* The original's docs spell the cats as their faces, and getopt would
+     * split those at their first '=': match them whole. */
+    for (int i = 1; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--=(^\">,.\xe2\x80\xa2.,<\"^)=") == 0) {
+            cats_george();
+            return 0;
+        }
+        if (strcmp(argv[i], "--=(^\",..,\"^)=") == 0) {
+            cats_pascal();
+            return 0;
+        }
+    }
     int opt;
     /* '+': stop at the subcommand; its options are its own. */
     while ((opt = getopt_long(argc, argv, "+c:vhVgp", opts, NULL)) != -1) {
@@ -119,7 +154,7 @@ int main(int argc, char **argv)
             cats_pascal();
             return 0;
         default:
-            usage(stderr);
+            fprintf(stderr, "Try 'pipeline --help'.\n");
             return EXIT_USAGE;
         }
     }
@@ -127,12 +162,18 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
+    if (strcmp(argv[optind], "help") == 0)
+        return help_main(argc - optind, argv + optind, &g);
     const char *name = argv[optind];
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++) {
         if (strcmp(name, subcommands[i].name) != 0)
             continue;
         int sub_argc = argc - optind;
         char **sub_argv = argv + optind;
+        /* getopt names the program in its messages: "pipeline run: ..." */
+        char prog[64];
+        snprintf(prog, sizeof prog, "pipeline %s", subcommands[i].name);
+        sub_argv[0] = prog;
         optind = 0; /* 0, not 1: glibc then resets its whole scan state */
         int rc = subcommands[i].fn(&g, sub_argc, sub_argv);
         if (g.loaded)

@@ -30,16 +30,18 @@ int ping_main(cli_global *g, int argc, char **argv)
     pl_error err;
     int rc = pl_client_ping(c, &info, &err);
     if (rc) {
-        cli_error("ping", "%s", err.msg);
+        cli_call_error("ping", &err);
         rc = cli_exit_code(&err);
     } else {
         uint8_t raw[32];
         char key[PL_KEY_B64_LEN + 1];
         pl_client_server_key(c, raw);
         pl_key_to_base64(raw, key);
-        printf("pong from %s: %s, key %s, %.3f ms\n", pl_client_address(c),
-               info.software, key, info.rtt_ms);
+        if (!conn.quiet)
+            printf("pong from %s: %s, key %s, %.3f ms\n", pl_client_address(c),
+                   info.software, key, info.rtt_ms);
     }
+    cli_verbose_done(g, "ping", rc);
     pl_client_close(c);
     return rc;
 }

@@ -52,35 +52,46 @@ static int columns(void)
     return 80;
 }
 
+/* Every field has a fixed width, so the line never changes length while
+ * it is redrawn: label, bar, percent, bytes, rate, time. */
+#define LABEL_W 14
 static void draw(cli_progress *p, double t)
 {
     double elapsed = t - p->t0;
+    /* The figure shown at the end is the average over the whole call:
+     * connecting and the final fsync and rename included. */
     double rate = elapsed > 0 ? (double)p->done / elapsed : 0;
-    char done[32], total[32], speed[32], eta[32] = "";
+    char done[32], total[32], speed[32], when[32];
     human(done, sizeof done, (double)p->done);
     human(total, sizeof total, (double)p->total);
     human(speed, sizeof speed, rate);
+    int known = p->total && p->done <= p->total;
+    long secs;
+    if (p->finished)
+        secs = (long)(elapsed + 0.5);
+    else if (known && rate > 0)
+        secs = (long)(((double)(p->total - p->done)) / rate + 0.5);
+    else
+        secs = -1;
+    if (secs >= 0)
+        snprintf(when, sizeof when, "%s %ld:%02ld", p->finished ? "in " : "ETA",
+                 secs / 60 % 1000, secs % 60);
+    else
+        snprintf(when, sizeof when, "ETA  -:--");
     char right[160];
-    if (p->total && p->done <= p->total) {
-        int pct = (int)((double)p->done * 100 / (double)p->total);
-        if (p->finished) {
-            long s = (long)(elapsed + 0.5);
-            snprintf(eta, sizeof eta, " in %ld:%02ld", s / 60, s % 60);
-        } else if (rate > 0) {
-            long s = (long)(((double)(p->total - p->done)) / rate + 0.5);
-            snprintf(eta, sizeof eta, " ETA %ld:%02ld", s / 60, s % 60);
-        }
-        snprintf(right, sizeof right, " %s / %s %3d%% %s/s%s", done, total, pct,
-                 speed, eta);
-    } else {
-        snprintf(right, sizeof right, " %s %s/s", done, speed);
-    }
+    if (known)
+        snprintf(right, sizeof right, " %3d%% %10s / %-10s %10s/s%s %-9s",
+                 (int)((double)p->done * 100 / (double)p->total), done, total,
+                 speed, p->finished ? " avg" : "    ", when);
+    else
+        snprintf(right, sizeof right, " %10s %10s/s%s %-9s", done, speed,
+                 p->finished ? " avg" : "    ", p->finished ? when : "");
     int width = columns() - 1;
-    int room = width - (int)strlen(p->label) - (int)strlen(right) - 3;
+    int room = width - LABEL_W - (int)strlen(right) - 3;
     char bar[256] = "";
-    if (p->total && p->done <= p->total && room >= 10) {
-        if (room > (int)sizeof bar - 3)
-            room = (int)sizeof bar - 3;
+    if (known && room >= 5) {
+        if (room > (int)sizeof bar - 4)
+            room = (int)sizeof bar - 4;
         int fill = (int)((double)p->done * room / (double)p->total);
         bar[0] = ' ';
         bar[1] = '[';
@@ -89,7 +100,8 @@ static void draw(cli_progress *p, double t)
         bar[2 + room] = ']';
         bar[3 + room] = '\0';
     }
-    fprintf(stderr, "\r%.*s%s%s\033[K", width, p->label, bar, right);
+    fprintf(stderr, "\r%-*.*s%s%s\033[K", LABEL_W, LABEL_W, p->label, bar,
+            right);
     fflush(stderr);
     p->drawn = 1;
     p->last = t;

@@ -82,7 +82,12 @@ static void run_usage(FILE *f)
             "  --no-wait              start detached (output to the server's "
             "console),\n"
             "                         return once it has started\n"
-            "  -n, --no-stdin         give the command an empty stdin\n"
+            "  -i, --stdin            stream our stdin to the command (EOF "
+            "included); without\n"
+            "                         it the command's stdin is empty, as "
+            "with docker exec\n"
+            "  -n, --no-stdin         accepted for compatibility; the default "
+            "already\n"
             "  -e, --env NAME=VALUE   set a variable (repeatable)\n"
             "  -w, --cwd DIR          working directory on the server\n"
             "  --timeout SECS         kill the command after SECS (exit "
@@ -116,8 +121,18 @@ static int report(const pl_exec_request *rq, const pl_exec_result *res,
                   int quiet)
 {
     if (res->spawn_error[0]) {
-        cli_error("run", "%s", res->spawn_error);
-        return res->exit_code ? res->exit_code : 127;
+        int code = res->exit_code ? res->exit_code : 127;
+        /* An ssh habit: run 'echo a; echo b' names no program. */
+        if (code == 127 && rq->argc == 1 &&
+            strpbrk(rq->argv[0], " \t;|&<>$`*?(){}'\"\n"))
+            cli_error("run",
+                      "remote: %s (this is one word with shell syntax in "
+                      "it: to run it through the shell, give --command "
+                      "'...')",
+                      res->spawn_error);
+        else
+            cli_error("run", "remote: %s", res->spawn_error);
+        return code;
     }
     if (res->timed_out) {
         if (!quiet)
@@ -130,6 +145,15 @@ static int report(const pl_exec_request *rq, const pl_exec_result *res,
         if (res->signal == SIGINT && got_sigint) {
             signal(SIGINT, SIG_DFL);
             raise(SIGINT);
+        }
+        /* As shells do, except for the quiet ways to end. */
+        if (res->signal != SIGINT && res->signal != SIGPIPE && !quiet) {
+            const char *name = sigabbrev_np(res->signal);
+            if (name)
+                cli_error("run", "remote command killed by SIG%s", name);
+            else
+                cli_error("run", "remote command killed by signal %d",
+                          res->signal);
         }
         return 128 + res->signal;
     }
@@ -161,6 +185,7 @@ static int run_or_shell(cli_global *g, int argc, char **argv, int shell)
         {"command", required_argument, NULL, OPT_COMMAND},
         {"no-wait", no_argument, NULL, OPT_NO_WAIT},
         {"no-stdin", no_argument, NULL, 'n'},
+        {"stdin", no_argument, NULL, 'i'},
         {"env", required_argument, NULL, 'e'},
         {"cwd", required_argument, NULL, 'w'},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
@@ -174,7 +199,7 @@ static int run_or_shell(cli_global *g, int argc, char **argv, int shell)
         {"tty", no_argument, NULL, 't'},
         {0},
     };
-    int tty = shell ? 1 : 0;
+    int tty = shell ? 1 : 0, want_stdin = 0;
     pl_exec_tty term = {.terminal_fd = -1};
     cli_conn conn;
     cli_conn_init(&conn, g);
@@ -189,7 +214,7 @@ static int run_or_shell(cli_global *g, int argc, char **argv, int shell)
     long long v;
     /* '+': the first word of ARGV ends our options (run -- ls -la). */
     while (
-        (opt = getopt_long(argc, argv, shell ? "+qhe:w:tc:v" : "+qhne:w:tc:v",
+        (opt = getopt_long(argc, argv, shell ? "+qhe:w:tc:v" : "+qhine:w:tc:v",
                            shell ? shell_opts : opts, NULL)) != -1) {
         switch (opt) {
         case 'h':
@@ -209,7 +234,10 @@ static int run_or_shell(cli_global *g, int argc, char **argv, int shell)
             rq.no_wait = 1;
             break;
         case 'n':
-            rq.no_stdin = 1;
+            /* The default since stdin became opt-in; kept for scripts. */
+            break;
+        case 'i':
+            want_stdin = 1;
             break;
         case 'e':
             if (!valid_env(optarg)) {
@@ -232,6 +260,9 @@ static int run_or_shell(cli_global *g, int argc, char **argv, int shell)
         }
     }
     rq.env = env;
+    /* Like docker exec: stdin only when asked for (or on a terminal), so
+     * `while read x; do pipeline run ...; done < list` keeps its list. */
+    rq.no_stdin = !(want_stdin || tty);
     if (shell) {
         if (optind < argc) {
             cli_error(sub, "takes no command (use pipeline run -t -- "
@@ -317,11 +348,17 @@ static int run_or_shell(cli_global *g, int argc, char **argv, int shell)
             cli_error("run", "%s", err.msg);
             rc = 128 + res.signal_aborted;
         } else {
-            cli_error("run", "%s", err.msg);
-            /* 0..254 belong to the command; anything of ours is 255. */
-            rc = err.code == PL_ERR_USAGE ? EXIT_USAGE : EXIT_CONNECTION;
+            cli_call_error("run", &err);
+            /* 0..254 belong to the command; anything of ours is 255,
+             * except the server's policy refusing to run it (126, as a
+             * shell says for a command it may not execute). */
+            rc = err.code == PL_ERR_USAGE ? EXIT_USAGE
+                 : err.code == PL_ERR_REMOTE && err.status == 7
+                     ? EXIT_REFUSED
+                     : EXIT_CONNECTION;
         }
     }
+    cli_verbose_done(g, sub, rc);
 out:
     free(env);
     return rc;

@@ -2,6 +2,7 @@
 
 #include "escape.h"
 #include "handshake.h"
+#include "noise.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -198,6 +199,11 @@ const char *pl_client_version(void)
 const char *pl_client_address(const pl_client *c)
 {
     return c->ch.peer;
+}
+
+const char *pl_client_protocol(const pl_client *c)
+{
+    return noise_protocol_name(c->cipher);
 }
 
 void pl_client_server_key(const pl_client *c, uint8_t pub[32])

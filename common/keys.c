@@ -1,5 +1,7 @@
 #include "keys.h"
 
+#include "config.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -224,12 +226,19 @@ int pl_known_servers_check(const char *path, const char *address,
     } else if (k.have) {
         if (sodium_memcmp(k.found, key, 32) != 0) {
             pl_key_to_base64(k.found, want);
+            /* The exact command; --known-servers only when not the
+             * default file. */
+            char *def = pl_config_user_path("known_servers");
+            int is_def = def && strcmp(def, path) == 0;
+            free(def);
             rc = pl_fail(err, PL_ERR_AUTH,
                          "the server at %s presented key %s, but %s records "
-                         "%s for it. If the server's key was changed on "
-                         "purpose, remove that line; otherwise someone may "
-                         "be impersonating the server",
-                         address, got, path, want);
+                         "%s for it. Someone may be impersonating the "
+                         "server; if its key was changed on purpose, forget "
+                         "the old one with: pipeline forget %s%s%s%s",
+                         address, got, path, want,
+                         is_def ? "" : "--known-servers '", is_def ? "" : path,
+                         is_def ? "" : "' ", address);
         }
     } else {
         fseek(f, 0, SEEK_END);
@@ -241,5 +250,65 @@ int pl_known_servers_check(const char *path, const char *address,
             *recorded = 1;
     }
     fclose(f);
+    return rc;
+}
+
+int pl_known_servers_forget(const char *path, const char *address, int *removed,
+                            pl_error *err)
+{
+    *removed = 0;
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return pl_fail_errno(err, PL_ERR_CONFIG, errno,
+                             "cannot open known servers file %s", path);
+    }
+    /* The same lock as first contacts take. */
+    flock(fd, LOCK_EX);
+    FILE *in = fdopen(fd, "r");
+    if (!in) {
+        close(fd);
+        return pl_fail_errno(err, PL_ERR_NOMEM, errno, "fdopen");
+    }
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (!tmp) {
+        fclose(in);
+        return pl_fail(err, PL_ERR_NOMEM, "out of memory");
+    }
+    snprintf(tmp, n, "%s.forget", path);
+    int out_fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *out = out_fd >= 0 ? fdopen(out_fd, "w") : NULL;
+    int rc = 0;
+    if (!out) {
+        rc = pl_fail_errno(err, PL_ERR_CONFIG, errno, "cannot write %s", tmp);
+        if (out_fd >= 0)
+            close(out_fd);
+    } else {
+        char *line = NULL;
+        size_t cap = 0;
+        size_t alen = strlen(address);
+        while (getline(&line, &cap, in) > 0) {
+            if (strncmp(line, address, alen) == 0 &&
+                (line[alen] == ' ' || line[alen] == '\t')) {
+                (*removed)++;
+                continue;
+            }
+            fputs(line, out);
+        }
+        free(line);
+        if (fflush(out) || fsync(fileno(out)))
+            rc = pl_fail_errno(err, PL_ERR_CONFIG, errno, "cannot write %s",
+                               tmp);
+        fclose(out);
+        if (rc == 0 && *removed && rename(tmp, path))
+            rc = pl_fail_errno(err, PL_ERR_CONFIG, errno, "cannot replace %s",
+                               path);
+        if (rc || !*removed)
+            unlink(tmp);
+    }
+    free(tmp);
+    fclose(in);
     return rc;
 }

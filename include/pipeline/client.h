@@ -104,6 +104,9 @@ PL_EXPORT const char *pl_client_address(const pl_client *c);
 PL_EXPORT void pl_client_server_key(const pl_client *c, uint8_t pub[32]);
 /* The suite in use: "AESGCM" or "ChaChaPoly". */
 PL_EXPORT const char *pl_client_cipher(const pl_client *c);
+/* The Noise protocol name the connection runs, e.g.
+ * "Noise_XX_25519_ChaChaPoly_SHA256". */
+PL_EXPORT const char *pl_client_protocol(const pl_client *c);
 /* The server's software version from its handshake Hello. */
 PL_EXPORT const char *pl_client_server_software(const pl_client *c);
 /* 1 when this was the first contact and the server's key was recorded

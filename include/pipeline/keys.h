@@ -40,6 +40,13 @@ PL_EXPORT int pl_key_load(const char *path, int create, pl_keypair *kp,
 PL_EXPORT int pl_key_save(const char *path, const pl_keypair *kp,
                           pl_error *err);
 
+/* Removes the key recorded for address ("vsock:16:5000", as messages
+ * write it) from a known-servers file, rewriting it atomically, so the
+ * next connection records the server's new key (like ssh-keygen -R).
+ * *removed: how many lines went; a missing file removes nothing. */
+PL_EXPORT int pl_known_servers_forget(const char *path, const char *address,
+                                      int *removed, pl_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -53,7 +53,7 @@ for transport in unix tcp; do
     tpl send-dir -q "$L/src" "$R/tree" 2>"$T/warn"
     check "send-dir exits 0" test $? = 0
     check "... warning about the FIFO it skipped" \
-        grep -qF "pipeline: send-dir: warning: $L/src/fifo: skipped: not a" \
+        grep -qF "pipeline send-dir: warning: $L/src/fifo: skipped: not a" \
         "$T/warn"
     check "the tree arrives with types, modes, links and contents" \
         same_tree "$L/src" "$R/tree"
@@ -113,16 +113,16 @@ for transport in unix tcp; do
         test -z "$(ls -A "$OUT")"
 
     # ---- errors ----
-    expect_err 1 "pipeline: send-dir: $L/nope: No such file or directory" \
+    expect_err 1 "pipeline send-dir: local: $L/nope: No such file or directory" \
         "send-dir of a missing directory" tpl send-dir "$L/nope" "$R/nope"
-    expect_err 1 "pipeline: send-dir: $L/src/exe: Not a directory" \
+    expect_err 1 "pipeline send-dir: local: $L/src/exe: Not a directory" \
         "send-dir of a file" tpl send-dir "$L/src/exe" "$R/nope"
-    expect_err 1 "pipeline: recv-dir: $R/nope: No such file or directory" \
+    expect_err 1 "pipeline recv-dir: remote: $R/nope: No such file or directory" \
         "recv-dir of a missing directory" tpl recv-dir "$R/nope" "$L/nope"
     check "... leaves no local directory behind" test ! -e "$L/nope"
-    expect_err 1 "pipeline: recv-dir: $R/tree/exe: Not a directory" \
+    expect_err 1 "pipeline recv-dir: remote: $R/tree/exe: Not a directory" \
         "recv-dir of a file" tpl recv-dir "$R/tree/exe" "$L/nope"
-    expect_err 1 "pipeline: send-dir: $R/tree/exe: Not a directory" \
+    expect_err 1 "pipeline send-dir: remote: $R/tree/exe: Not a directory" \
         "send-dir onto a remote file" tpl send-dir "$L/small" "$R/tree/exe"
     expect_err 2 "missing --localdir" "send-dir without arguments" \
         tpl send-dir

@@ -96,7 +96,7 @@ for transport in unix tcp; do
     expect_rc 143 "a command killed by SIGTERM (128+15)" pl run -- sh -c 'kill -TERM $$'
     expect_rc 1 "run --command \"test -f /nonexistent\"" pl run --command "test -f /nonexistent"
     expect_rc 127 "a missing program" pl run -- no-such-program-pl --x 2>"$E"
-    check "missing program message" has "$E" "pipeline: run: no-such-program-pl: No such file or directory"
+    check "missing program message" has "$E" "pipeline run: remote: no-such-program-pl: No such file or directory"
     expect_rc 127 "a missing program through the shell" pl run --command "no-such-program-pl" 2>/dev/null
     printf 'echo x\n' > "$T/app/noexec"
     chmod 644 "$T/app/noexec"
@@ -120,11 +120,11 @@ for transport in unix tcp; do
     pl run -- printf '%s' $'\xff\xfe\xc3' >"$T/arg.out"
     check "non-UTF-8 arguments round-trip" [ "$(od -An -tx1 "$T/arg.out" | tr -d ' ')" = fffec3 ]
     head -c 1048576 /dev/urandom >"$T/rand"
-    pl run -- cat <"$T/rand" >"$T/rand.out"
+    pl run -i -- cat <"$T/rand" >"$T/rand.out"
     check "binary stdin -> stdout round-trips (1 MiB)" cmp -s "$T/rand" "$T/rand.out"
-    pl run --command 'cat >&2' <"$T/rand" 2>"$T/rand.err" >/dev/null
+    pl run -i --command 'cat >&2' <"$T/rand" 2>"$T/rand.err" >/dev/null
     check "binary stdin -> stderr round-trips" cmp -s "$T/rand" "$T/rand.err"
-    out=$(printf 'a\nb\nc\n' | pl run -- wc -l)
+    out=$(printf 'a\nb\nc\n' | pl run -i -- wc -l)
     check "stdin is streamed with EOF (wc -l)" [ "$out" = 3 ]
     out=$(printf 'x\n' | pl run -n -- cat)
     check "-n gives an empty stdin" [ -z "$out" ]
@@ -134,7 +134,7 @@ for transport in unix tcp; do
     check "the command gets default SIGPIPE (yes | head, silent)" \
         [ "$out" = "$(printf 'y\ny')" -a ! -s "$E" ]
     t0=$(now)
-    out=$(yes | pl run -- head -c 6)
+    out=$(yes | pl run -i -- head -c 6)
     check "a command that stops reading a stdin that never ends" [ "$out" = "$(printf 'y\ny\ny')" ]
     check "  ... returns promptly" elapsed_lt "$t0" 5
     check "  ... and the server still serves" pings
@@ -180,9 +180,9 @@ done
 
 # --- policy (unix only: it is the server's decision, not the transport's) ---
 start_server unix "server: { allow_exec = false; };"
-expect_rc 255 "exec disabled in config is refused" pl run -- true 2>"$T/e"
+expect_rc 126 "exec disabled in config is refused (126: may not execute)" pl run -- true 2>"$T/e"
 check "refusal message: $(cat "$T/e")" has "$T/e" "exec is disabled on this server"
-expect_rc 255 "exec disabled: --no-wait too" pl run --no-wait -- true 2>/dev/null
+expect_rc 126 "exec disabled: --no-wait too" pl run --no-wait -- true 2>/dev/null
 check "the server logs the refusal" has "$T/server.log" "refused: exec is disabled"
 stop_server
 check "no sanitizer report in the server log" sanitizer_clean

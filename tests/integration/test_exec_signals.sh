@@ -95,7 +95,7 @@ suite() {
     # Signal frame is stuck behind it, so the client gives the connection
     # up after 2 s and the server stops the command.
     m=$(marker)
-    yes | env --default-signal=INT "$PIPELINE_BIN" -c "$CONF" run -- sleep "$m" 2>"$T/stuck" &
+    yes | env --default-signal=INT "$PIPELINE_BIN" -c "$CONF" run -i -- sleep "$m" 2>"$T/stuck" &
     CLIENT=$!
     wait_for 5 running "^sleep $m"
     sleep 0.5
@@ -135,7 +135,7 @@ suite() {
     # only unix (and vsock) can show this at once.
     if [ "$TRANSPORT" != tcp ]; then
         m=$(marker)
-        yes | "$PIPELINE_BIN" -c "$CONF" run -- sleep "$m" &
+        yes | "$PIPELINE_BIN" -c "$CONF" run -i -- sleep "$m" &
         CLIENT=$!
         wait_for 5 running "^sleep $m"
         sleep 0.5
@@ -164,7 +164,7 @@ suite() {
     dt=$(since "$t0")
     check "--timeout took ${dt} s" lt "$dt" 15
     head -c 10485760 /dev/urandom >"$T/r"
-    pl run -- cat <"$T/r" >"$T/r.out"
+    pl run -i -- cat <"$T/r" >"$T/r.out"
     check "10 MiB through cat" cmp -s "$T/r" "$T/r.out"
 
     # --- concurrency ---

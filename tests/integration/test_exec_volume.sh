@@ -47,7 +47,7 @@ for transport in unix tcp; do
     head -c 104857600 /dev/urandom >"$T/in.bin"
     want=$(sha256sum <"$T/in.bin" | cut -d' ' -f1)
     t0=$(now)
-    "$PIPELINE_BIN" -c "$CONF" run -- sha256sum <"$T/in.bin" >"$T/sum" &
+    "$PIPELINE_BIN" -c "$CONF" run -i -- sha256sum <"$T/in.bin" >"$T/sum" &
     pid=$!
     client_kib=$(sampled_hwm "$pid")
     wait "$pid"
@@ -80,9 +80,9 @@ for transport in unix tcp; do
     # both directions at once: no deadlock, every byte back
     head -c 52428800 /dev/urandom >"$T/both.bin"
     want=$(sha256sum <"$T/both.bin" | cut -d' ' -f1)
-    got=$("$PIPELINE_BIN" -c "$CONF" run -- cat <"$T/both.bin" | sha256sum | cut -d' ' -f1)
+    got=$("$PIPELINE_BIN" -c "$CONF" run -i -- cat <"$T/both.bin" | sha256sum | cut -d' ' -f1)
     check "50 MiB through remote cat, both directions streaming at once" [ "$got" = "$want" ]
-    got=$("$PIPELINE_BIN" -c "$CONF" run --command 'tee /dev/stderr' <"$T/both.bin" 2>"$T/both.err" | sha256sum | cut -d' ' -f1)
+    got=$("$PIPELINE_BIN" -c "$CONF" run -i --command 'tee /dev/stderr' <"$T/both.bin" 2>"$T/both.err" | sha256sum | cut -d' ' -f1)
     check "50 MiB to stdout and stderr at once, both intact" \
         [ "$got" = "$want" -a "$(sha256sum <"$T/both.err" | cut -d' ' -f1)" = "$want" ]
     rm -f "$T/both.bin" "$T/both.err"

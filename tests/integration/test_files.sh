@@ -97,38 +97,38 @@ for transport in unix tcp; do
     # ---- errors: clear, one line, exit 1, nothing touched ----
     echo keep >"$L/keep"
     echo keep >"$R/keep"
-    expect_err 1 "pipeline: send-file: $L/nope: No such file or directory" \
+    expect_err 1 "pipeline send-file: local: $L/nope: No such file or directory" \
         "missing local source" tpl send-file "$L/nope" "$R/nope"
     check "... creates nothing remotely" test ! -e "$R/nope"
-    expect_err 1 "pipeline: send-file: $L: Is a directory" \
+    expect_err 1 "pipeline send-file: local: $L: Is a directory" \
         "a directory as the local source" tpl send-file "$L" "$R/dir"
-    expect_err 1 "pipeline: recv-file: $R/nope: No such file or directory" \
+    expect_err 1 "pipeline recv-file: remote: $R/nope: No such file or directory" \
         "missing remote source" tpl recv-file "$R/nope" "$L/nope"
     check "... creates nothing locally" test ! -e "$L/nope"
-    expect_err 1 "pipeline: recv-file: $R/nope: No such file or directory" \
+    expect_err 1 "pipeline recv-file: remote: $R/nope: No such file or directory" \
         "missing remote source over an existing file" \
         tpl recv-file "$R/nope" "$L/keep"
     check "... leaves the local file as it was" \
         test "$(cat "$L/keep")" = keep
-    expect_err 1 "pipeline: recv-file: $R/a: Is a directory" \
+    expect_err 1 "pipeline recv-file: remote: $R/a: Is a directory" \
         "a directory as the remote source" tpl recv-file "$R/a" "$L/a"
-    expect_err 1 "pipeline: send-file: $R/a: Is a directory" \
+    expect_err 1 "pipeline send-file: remote: $R/a: Is a directory" \
         "an existing remote directory as the destination" \
         tpl send-file "$L/one" "$R/a"
-    expect_err 1 "pipeline: send-file: $R/keep/sub: Not a directory" \
+    expect_err 1 "pipeline send-file: remote: $R/keep/sub: Not a directory" \
         "a remote parent that is a file" tpl send-file "$L/one" "$R/keep/sub"
     check "... leaves that file alone" test "$(cat "$R/keep")" = keep
     mkdir "$T/ro"
     mount -t tmpfs -o ro,size=64k tmpfs "$T/ro"
-    expect_err 1 "pipeline: send-file: $T/ro/f: Read-only file system" \
+    expect_err 1 "pipeline send-file: remote: $T/ro/f: Read-only file system" \
         "an unwritable remote destination" tpl send-file "$L/one" "$T/ro/f"
-    expect_err 1 "pipeline: recv-file: $T/ro/f: Read-only file system" \
+    expect_err 1 "pipeline recv-file: local: $T/ro/f: Read-only file system" \
         "an unwritable local destination" tpl recv-file "$R/one" "$T/ro/f"
     long=$R/$(head -c 10000 /dev/zero | tr '\0' a)
-    expect_err 1 "pipeline: send-file: path of 10" \
+    expect_err 1 "pipeline send-file: remote: path of 10" \
         "a 10 KiB remote path is refused, not a crash" \
         tpl send-file "$L/one" "$long"
-    expect_err 1 "pipeline: recv-file: path of 10" \
+    expect_err 1 "pipeline recv-file: remote: path of 10" \
         "... and for recv-file too" tpl recv-file "$long" "$L/long"
     check "no .incomplete file left anywhere" no_temporaries "$L" "$R"
 
@@ -147,7 +147,7 @@ for transport in unix tcp; do
     check "the server is still serving" \
         bash -c '"$0" -c "$1" ping -q >/dev/null' "$PIPELINE_BIN" "$CONF"
     stop_server
-    expect_err 255 "pipeline: send-file:" "no server: connection failure" \
+    expect_err 255 "pipeline send-file:" "no server: connection failure" \
         tpl send-file "$L/one" "$R/unreached"
 done
 finish

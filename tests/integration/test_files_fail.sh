@@ -135,12 +135,12 @@ for transport in unix tcp; do
     mount -t tmpfs -o size=1m tmpfs "$T/full"
     head -c 3M /dev/urandom >"$L/big"
     echo small >"$T/full/existing"
-    expect_err 1 "pipeline: send-file: $T/full/big: No space left on device" \
+    expect_err 1 "pipeline send-file: remote: $T/full/big: No space left on device" \
         "send-file onto a full file system" tpl send-file "$L/big" "$T/full/big"
     check "... leaves nothing behind" test "$(ls -A "$T/full")" = existing
     check "... and the server keeps serving" serving
     expect_err 1 \
-        "pipeline: send-file: $T/full/existing: No space left on device" \
+        "pipeline send-file: remote: $T/full/existing: No space left on device" \
         "replacing a file on a full file system" \
         tpl send-file "$L/big" "$T/full/existing"
     check "... leaves the old file intact" \
@@ -153,7 +153,7 @@ for transport in unix tcp; do
     # ---- the client's file system is full ----
     tpl send-file -q "$L/big" "$R/big"
     echo "older local" >"$T/full/got"
-    expect_err 1 "pipeline: recv-file: $T/full/got: No space left on device" \
+    expect_err 1 "pipeline recv-file: local: $T/full/got: No space left on device" \
         "recv-file onto a full local file system" \
         tpl recv-file "$R/big" "$T/full/got"
     check "... leaves the local destination intact" \

@@ -33,7 +33,7 @@ for transport in unix tcp; do
         TRANSPORT="$transport/$resolver"
 
         expect_err 1 \
-            "pipeline: recv-file: /etc/passwd: No such file or directory" \
+            "pipeline recv-file: remote: /etc/passwd: No such file or directory" \
             "recv-file /etc/passwd is ROOT/etc/passwd, absent" \
             tpl recv-file /etc/passwd "$L/passwd"
         check "... and nothing was received" test ! -e "$L/passwd"
@@ -76,7 +76,7 @@ for transport in unix tcp; do
     L=$T/local
     mkdir -p "$L"
     echo data >"$L/f"
-    expect_err 1 "pipeline: send-file: $T/x: this server is read-only" \
+    expect_err 1 "pipeline send-file: remote: $T/x: this server is read-only" \
         "read_only refuses send-file" tpl send-file "$L/f" "$T/x"
     expect_err 1 "read-only" "read_only refuses send-dir" \
         tpl send-dir "$L" "$T/d"

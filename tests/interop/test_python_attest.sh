@@ -21,7 +21,7 @@ PCR3=671ca1e328f75015b2aeee60639cc5252bc835d8bb690444d1f8e2bf4260f73dc1b71e07a14
 WRONG=$(printf 'ab%.0s' $(seq 48))
 
 # case WANT_RC "description" FILE ARGS...: both verifiers must exit WANT_RC
-# with the same reason (C prints "pipeline: attest: FILE: why", Python
+# with the same reason (C prints "pipeline attest: FILE: why", Python
 # "FILE: why") and, when valid, print the same fields. C runs once per case;
 # Python runs every case in one process (its start-up dominates otherwise).
 NCASES=0
@@ -54,7 +54,7 @@ PYEOF
         timeout 60 "$PIPELINE_BIN" attest --document "$doc" "${argv[@]}" \
             >"$T/c.out" 2>"$T/c.err" || crc=$?
         prc=$(cat "$T/p$n.rc")
-        cwhy=$(sed 's/^pipeline: attest: //' "$T/c.err")
+        cwhy=$(sed 's/^pipeline attest: //' "$T/c.err")
         pwhy=$(cat "$T/p$n.err")
         if [ "$crc" != "$want" ] || [ "$prc" != "$want" ]; then
             fail "$what: C exit $crc, Python exit $prc, want $want; C: $cwhy; Python: $pwhy"

@@ -24,7 +24,7 @@ for _ in $(seq 1 200); do
 done
 
 check "ping under valgrind" eval 'vpl ping -q >/dev/null'
-out=$(printf 'abc\n' | vpl run -- sh -c 'cat; echo err >&2; exit 3' 2>/dev/null)
+out=$(printf 'abc\n' | vpl run -i -- sh -c 'cat; echo err >&2; exit 3' 2>/dev/null)
 rc=$?
 check "exec under valgrind: output and exit code" test "$out" = abc -a "$rc" = 3
 head -c 300000 /dev/urandom > "$T/f"
