@@ -91,10 +91,23 @@ static int transfer(cli_global *g, const char *sub, int sending, int argc,
     int crc = cli_connect(g, sub, &a.conn, &c);
     if (crc)
         return crc;
-    ui u = {.sub = sub, .local = a.local};
-    cli_progress_init(&u.progress, sending ? a.local : a.remote, a.conn.quiet);
+    rc = cli_dir_transfer(g, sub, sending, c, a.local, a.remote, a.checksum,
+                          a.conn.quiet);
+    cli_verbose_done(g, sub, rc);
+    pl_client_close(c);
+    return rc;
+}
+
+int cli_dir_transfer(cli_global *g, const char *sub, int sending, pl_client *c,
+                     const char *local, const char *remote, int checksum,
+                     int quiet)
+{
+    (void)g;
+    int rc;
+    ui u = {.sub = sub, .local = local};
+    cli_progress_init(&u.progress, sending ? local : remote, quiet);
     pl_transfer_opts o = {0};
-    o.checksum = a.checksum;
+    o.checksum = checksum;
     o.progress = on_progress;
     o.warn = on_warning;
     o.file_done = on_file;
@@ -102,16 +115,14 @@ static int transfer(cli_global *g, const char *sub, int sending, int argc,
     pl_transfer_result r;
     pl_error err;
     if (sending)
-        rc = pl_client_put_dir(c, a.local, a.remote, &o, &r, &err);
+        rc = pl_client_put_dir(c, local, remote, &o, &r, &err);
     else
-        rc = pl_client_get_dir(c, a.remote, a.local, &o, &r, &err);
+        rc = pl_client_get_dir(c, remote, local, &o, &r, &err);
     cli_progress_finish(&u.progress, rc == 0);
     if (rc) {
         cli_call_error(sub, &err);
         rc = cli_exit_code(&err);
     }
-    cli_verbose_done(g, sub, rc);
-    pl_client_close(c);
     return rc;
 }
 

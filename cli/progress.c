@@ -147,11 +147,15 @@ int cli_xfer_parse(cli_global *g, const char *sub, int sending,
                    int argc, char **argv, cli_xfer_args *a)
 {
     enum { OPT_LOCAL = OPT_SUB_BASE, OPT_REMOTE, OPT_CHECKSUM };
+    /* -r only where it means something: the file commands. */
+    int files = strstr(sub, "-file") != NULL;
     const struct option opts[] = {
         CLI_CONN_OPTIONS,
         {lflag, required_argument, NULL, OPT_LOCAL},
         {rflag, required_argument, NULL, OPT_REMOTE},
         {"checksum", no_argument, NULL, OPT_CHECKSUM},
+        {files ? "recursive" : "checksum", no_argument, NULL,
+         files ? 'r' : OPT_CHECKSUM},
         {0},
     };
     memset(a, 0, sizeof *a);
@@ -160,8 +164,12 @@ int cli_xfer_parse(cli_global *g, const char *sub, int sending,
      * follow SRC DST (main's "+" scan would otherwise stick). */
     optind = 0;
     int opt;
-    while ((opt = getopt_long(argc, argv, "qhc:v", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, files ? "qhc:vr" : "qhc:v", opts,
+                              NULL)) != -1) {
         switch (opt) {
+        case 'r':
+            a->recursive = 1;
+            break;
         case OPT_LOCAL:
             a->local = optarg;
             break;
@@ -182,17 +190,33 @@ int cli_xfer_parse(cli_global *g, const char *sub, int sending,
         }
         }
     }
-    /* SRC DST fill whatever the flags left unset, in order. */
+    /* SRC DST fill whatever the flags left unset, in order; with no flag,
+     * cp style: SRC... DST. */
+    int npos = argc - optind;
+    if (files && !a->local && !a->remote && npos > 2) {
+        a->srcs = (const char *const *)(argv + optind);
+        a->nsrc = npos - 1;
+        const char *dst = argv[argc - 1];
+        a->local = sending ? a->srcs[0] : dst;
+        a->remote = sending ? dst : a->srcs[0];
+        if (!dst[0]) {
+            cli_usage_error(sub, "empty destination");
+            return EXIT_USAGE;
+        }
+        return -1;
+    }
     const char **slot[2] = {sending ? &a->local : &a->remote,
                             sending ? &a->remote : &a->local};
     for (int i = optind; i < argc; i++) {
         int k = !*slot[0] ? 0 : !*slot[1] ? 1 : -1;
         if (k < 0) {
-            cli_error(sub, "unexpected argument \"%s\"", argv[i]);
+            cli_usage_error(sub, "unexpected argument \"%s\"", argv[i]);
             return EXIT_USAGE;
         }
         *slot[k] = argv[i];
     }
+    a->srcs = sending ? &a->local : &a->remote;
+    a->nsrc = 1;
     if (!a->local || !a->remote) {
         const char *flag = !a->local ? lflag : rflag;
         cli_error(sub, "missing --%s (or the %s argument; see %s --help)", flag,

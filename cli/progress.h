@@ -30,6 +30,11 @@ typedef struct cli_xfer_args {
     cli_conn conn;
     const char *local, *remote;
     int checksum;
+    int recursive; /* -r (send-file/recv-file): directories too */
+    /* cp style: SRC... DST. srcs[0..nsrc) are local when sending, remote
+     * when receiving; with one source it is also local/remote. */
+    const char *const *srcs;
+    int nsrc;
 } cli_xfer_args;
 
 /* Parses connection options, --LFLAG, --RFLAG, --checksum and the
@@ -38,6 +43,11 @@ typedef struct cli_xfer_args {
 int cli_xfer_parse(cli_global *g, const char *sub, int sending,
                    const char *lflag, const char *rflag, const char *usage,
                    int argc, char **argv, cli_xfer_args *a);
+
+/* send-dir / recv-dir on an open connection; the exit code. */
+int cli_dir_transfer(cli_global *g, const char *sub, int sending, pl_client *c,
+                     const char *local, const char *remote, int checksum,
+                     int quiet);
 
 /* One line in sha256sum's format: "HEX  NAME" (names with a backslash or
  * newline escaped the way sha256sum does). dir, when not NULL, is

@@ -16,16 +16,18 @@ _pipeline_opts() {
     listen) echo "--port --cid --address --key-file --authorized-keys
         --max-connections --root --log-file --attestation-device
         --no-attestation --help $_pipeline_global_opts" ;;
-    run) echo "$_pipeline_conn_opts --command --no-wait --no-stdin --env
-        --cwd --timeout --tty" ;;
+    run) echo "$_pipeline_conn_opts --command --no-wait --stdin --no-stdin
+        --env --cwd --timeout --tty" ;;
     shell) echo "$_pipeline_conn_opts --env --cwd" ;;
     attest) echo "$_pipeline_conn_opts --document --at --json" ;;
     send-file | recv-file) echo "$_pipeline_conn_opts --localpath
-        --remotepath --checksum" ;;
+        --remotepath --checksum --recursive" ;;
     send-dir | recv-dir) echo "$_pipeline_conn_opts --localdir --remotedir
         --checksum" ;;
     ping) echo "$_pipeline_conn_opts" ;;
     keygen) echo "--help" ;;
+    forget) echo "--known-servers --help $_pipeline_global_opts" ;;
+    help) echo "" ;;
     pubkey) echo "--server --client --key-file --help $_pipeline_global_opts" ;;
     esac
 }
@@ -61,7 +63,7 @@ _pipeline() {
     local cur=${COMP_WORDS[COMP_CWORD]}
     local prev=${COMP_WORDS[COMP_CWORD - 1]}
     local subcommands="listen run shell send-file recv-file send-dir recv-dir
-        ping attest keygen pubkey"
+        ping attest forget keygen pubkey"
     local globals="--config --host --verbose --help --version --george --pascal"
 
     # The subcommand is the first word that is neither a global option

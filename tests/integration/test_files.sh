@@ -112,9 +112,10 @@ for transport in unix tcp; do
         test "$(cat "$L/keep")" = keep
     expect_err 1 "pipeline recv-file: remote: $R/a: Is a directory" \
         "a directory as the remote source" tpl recv-file "$R/a" "$L/a"
-    expect_err 1 "pipeline send-file: remote: $R/a: Is a directory" \
-        "an existing remote directory as the destination" \
-        tpl send-file "$L/one" "$R/a"
+    # cp habit: an existing remote directory receives the file by name.
+    expect_rc 0 "an existing remote directory as the destination" \
+        tpl send-file -q "$L/one" "$R/a"
+    check "... receives the file under its name" cmp "$L/one" "$R/a/one"
     expect_err 1 "pipeline send-file: remote: $R/keep/sub: Not a directory" \
         "a remote parent that is a file" tpl send-file "$L/one" "$R/keep/sub"
     check "... leaves that file alone" test "$(cat "$R/keep")" = keep
@@ -139,8 +140,10 @@ for transport in unix tcp; do
         tpl send-file --localpath "$L/one"
     expect_err 2 "missing --localpath" "recv-file with only SRC" \
         tpl recv-file "$R/one"
-    expect_err 2 "unexpected argument" "three positional arguments" \
-        tpl send-file a b c
+    # Three positionals are cp's SRC SRC DIR; with the flags, an extra one
+    # is still an error.
+    expect_err 2 "unexpected argument" "a positional beside both flags" \
+        tpl send-file --localpath a --remotepath b c
     check "send-file --help exits 0" \
         bash -c '"$0" send-file --help >/dev/null' "$PIPELINE_BIN"
 

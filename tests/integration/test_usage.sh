@@ -26,10 +26,28 @@ expect_err 127 "remote: no-such-prog-x: No such file or directory" \
     "a plain missing program gets no shell hint" tpl run no-such-prog-x
 check "... and really no hint" eval '! grep -q -- --command "$T/stderr"'
 
-# --- 6. cp habits: recv-file of a directory ---
-mkdir -p "$T/adir"
-expect_err 1 "(use recv-dir for directories)" "recv-file of a remote directory points to recv-dir" \
-    tpl recv-file "$T/adir" "$T/got"
+# --- 6. cp habits ---
+mkdir -p "$T/adir" "$T/src/sub" "$T/into" "$T/back"
+expect_err 1 "(use recv-file -r or recv-dir for directories)" \
+    "recv-file of a remote directory points to recv-dir" tpl recv-file "$T/adir" "$T/got"
+echo one > "$T/src/one"
+echo two > "$T/src/two"
+echo deep > "$T/src/sub/deep"
+expect_rc 0 "send-file FILE DIR into an existing remote directory" tpl send-file "$T/src/one" "$T/adir"
+check "... appends the source's name" cmp "$T/src/one" "$T/adir/one"
+expect_rc 0 "send-file A B DIR: several sources" tpl send-file "$T/src/one" "$T/src/two" "$T/into"
+check "... all land in the directory" eval 'cmp "$T/src/one" "$T/into/one" && cmp "$T/src/two" "$T/into/two"'
+expect_rc 0 "recv-file A B DIR: several remote sources" tpl recv-file "$T/into/one" "$T/into/two" "$T/back"
+check "... all land in the local directory" eval 'cmp "$T/src/one" "$T/back/one" && cmp "$T/src/two" "$T/back/two"'
+expect_err 1 "several sources need an existing directory" \
+    "recv-file with several sources and no local directory" tpl recv-file "$T/into/one" "$T/into/two" "$T/nodir"
+expect_err 1 "use send-file -r or send-dir" "send-file of a directory without -r" \
+    tpl send-file "$T/src" "$T/tree"
+expect_rc 0 "send-file -r DIR: the directory form" tpl send-file -r "$T/src" "$T/tree"
+check "... sends the tree" eval 'cmp "$T/src/sub/deep" "$T/tree/sub/deep" && cmp "$T/src/one" "$T/tree/one"'
+expect_rc 0 "recv-file -r DIR: the directory form" tpl recv-file -r "$T/tree" "$T/tree-back"
+check "... receives the tree" cmp "$T/src/sub/deep" "$T/tree-back/sub/deep"
+expect_rc 2 "-r is not an option of send-dir (it does nothing there)" quiet tpl send-dir -r "$T/src" "$T/t2"
 
 # --- 7. global options anywhere, help, -q, -v ---
 out=$("$PIPELINE_BIN" ping --config "$CONF" 2>&1)
