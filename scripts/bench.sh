@@ -166,7 +166,7 @@ run_pipeline() { # BINNAME CIPHER OP
     case $3 in
     send-file) r=$(timed /dev/null "$bin" -c "$conf" send-file -q --cipher "$2" "$src" "$work/put.out") ;;
     recv-file) r=$(timed /dev/null "$bin" -c "$conf" recv-file -q --cipher "$2" "$src" "$work/get.out") ;;
-    cat-in) r=$(timed /dev/null "$bin" -c "$conf" run --cipher "$2" -- sh -c 'cat > /dev/null' < "$src") ;;
+    cat-in) r=$(timed /dev/null "$bin" -c "$conf" run -i --cipher "$2" -- sh -c 'cat > /dev/null' < "$src") ;;
     cat-out) r=$(timed /dev/null "$bin" -c "$conf" run -n --cipher "$2" -- cat "$src") ;;
     esac
     s1=$(proc_cpu "$pid")

@@ -58,7 +58,7 @@ for pair in main:alt alt:main; do
         check "$cipher: both copies are intact" \
             test "$(sha256sum < "$T/up" | cut -d' ' -f1)" = "$want" -a \
                  "$(sha256sum < "$T/down" | cut -d' ' -f1)" = "$want"
-        got=$(c run --cipher "$cipher" -- sha256sum < "$blob" | cut -d' ' -f1)
+        got=$(c run -i --cipher "$cipher" -- sha256sum < "$blob" | cut -d' ' -f1)
         check "$cipher: run streams 1 MB of stdin and the output back" test "$got" = "$want"
     done
     stop_checked
