@@ -198,7 +198,7 @@ for i in $(seq 1 "$KILLED"); do
 done
 check "no partial file under a real name on either side ($partial)" test "$partial" = 0
 check "every client reported the failure" \
-    eval '[ "$(cat "$W"/up-*.err "$W"/down-*.err | grep -c "pipeline: ")" -ge $((2 * KILLED)) ]'
+    eval '[ "$(cat "$W"/up-*.err "$W"/down-*.err | grep -Ec "^pipeline( [a-z-]+)?: ")" -ge $((2 * KILLED)) ]'
 check "the clients removed their temporaries ($(count_tmp "$L") left)" test "$(count_tmp "$L")" = 0
 left=$(count_tmp "$R")
 start_server
@@ -244,7 +244,7 @@ kill_during run "remote_left 1" run -n -- sh -c 'sleep 6101; true'
 mkfifo "$W/silent"
 exec 9<>"$W/silent"
 kill_during "run with stdin" "remote_left 2" \
-    run --command 'sleep 6102; cat >/dev/null' <"$W/silent"
+    run -i --command 'sleep 6102; cat >/dev/null' <"$W/silent"
 exec 9<&-
 kill_during send-file 'tmp_in "$R"' send-file -q "$L/big" "$R/k-big"
 kill_during recv-file 'tmp_in "$L"' recv-file -q "$R/big" "$L/k-big"
