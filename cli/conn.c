@@ -281,6 +281,15 @@ static int attestation_opts(cli_global *g, const char *sub, const cli_conn *c,
         return EXIT_USAGE;
     }
     pl_client_opts_require_attestation(o, c->require_attestation);
+    /* Verified documents are remembered next to known_servers (the
+     * library's default) unless attestation.cache names another file or
+     * is "" (none). */
+    if (g->cfg.attest_cache &&
+        pl_client_opts_set_attestation_cache(
+            o, g->cfg.attest_cache[0] ? g->cfg.attest_cache : NULL, &err)) {
+        cli_error(sub, "%s", err.msg);
+        return EXIT_USAGE;
+    }
     return 0;
 }
 

@@ -49,19 +49,25 @@ static int check_attestation(key_check *kc, const uint8_t key[32],
         free(e);
         return pl_fail(err, PL_ERR_NOMEM, "out of memory");
     }
-    /* Verified documents are remembered next to known_servers (the same
-     * user-owned trust; docs/ATTESTATION.md, "Cache"): a server presents
-     * one document for an hour, and the chain and signature checks are
-     * five ECDSA P-384 verifications, about 5 ms, per connection. */
+    /* Verified documents are remembered (docs/ATTESTATION.md, "Cache"):
+     * a server presents one document for an hour, and the chain and
+     * signature checks are five ECDSA P-384 verifications, about 5 ms, per
+     * connection. The file: the one set with
+     * pl_client_opts_set_attestation_cache, else next to known_servers
+     * (the same user-owned trust). */
     *e = o->expect;
     char cache[4096];
-    const char *slash =
-        o->known_servers ? strrchr(o->known_servers, '/') : NULL;
-    int dir = slash ? (int)(slash - o->known_servers) + 1 : 0;
-    if (o->known_servers &&
-        snprintf(cache, sizeof cache, "%.*sattestation_cache", dir,
-                 o->known_servers) < (int)sizeof cache)
-        e->cache_path = cache;
+    if (o->attest_cache_set)
+        e->cache_path = o->attest_cache;
+    else {
+        const char *slash =
+            o->known_servers ? strrchr(o->known_servers, '/') : NULL;
+        int dir = slash ? (int)(slash - o->known_servers) + 1 : 0;
+        if (o->known_servers &&
+            snprintf(cache, sizeof cache, "%.*sattestation_cache", dir,
+                     o->known_servers) < (int)sizeof cache)
+            e->cache_path = cache;
+    }
     int rc = pl_attest_verify(hello->attestation_document.data,
                               hello->attestation_document.len, e, key, kc->info,
                               err);

@@ -26,6 +26,7 @@ void pl_client_opts_free(pl_client_opts *o)
         return;
     free(o->known_servers);
     free(o->root_der);
+    free(o->attest_cache);
     sodium_memzero(o, sizeof *o);
     free(o);
 }
@@ -219,5 +220,17 @@ int pl_client_opts_set_cipher(pl_client_opts *o, const char *name,
                            noise_aead_backend_name());
     }
     o->cipher = cipher;
+    return 0;
+}
+
+int pl_client_opts_set_attestation_cache(pl_client_opts *o, const char *path,
+                                         pl_error *err)
+{
+    char *copy = NULL;
+    if (path && !(copy = strdup(path)))
+        return pl_fail(err, PL_ERR_NOMEM, "out of memory");
+    free(o->attest_cache);
+    o->attest_cache = copy;
+    o->attest_cache_set = 1;
     return 0;
 }

@@ -67,6 +67,7 @@ typedef struct pl_config {
     char *attest_root;      /* "attestation.root": PEM or DER file */
     int attest_allow_debug; /* "attestation.allow_debug" */
     int attest_max_age_s;   /* "attestation.max_age" (seconds), 0: default */
+    char *attest_cache;     /* "attestation.cache": file; "" = none */
 } pl_config;
 
 /* ---- the table of known keys ---- */

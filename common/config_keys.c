@@ -60,6 +60,8 @@ const pl_config_key pl_config_keys[] = {
     {"attestation", "allow_debug", PL_CFG_BOOL, F(attest_allow_debug), NO, 0, H,
      NULL},
     {"attestation", "max_age", PL_CFG_INT, F(attest_max_age_s), NO, 0, H, NULL},
+    /* The user's verified-document cache: one file, not per host. */
+    {"attestation", "cache", PL_CFG_STRING, F(attest_cache), NO, 0, 0, NULL},
     PCR(0),
     PCR(1),
     PCR(2),

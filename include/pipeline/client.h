@@ -156,6 +156,15 @@ PL_EXPORT int pl_client_opts_set_allow_debug(pl_client_opts *o, int allow);
 /* Refuse documents older than this (> 0; default 10800, 3 hours). */
 PL_EXPORT int pl_client_opts_set_attestation_max_age(pl_client_opts *o,
                                                      int64_t seconds);
+/* A file remembering documents whose signature and certificate chain
+ * verified (with the same root), so reconnecting to an enclave with the
+ * same document skips that ECDSA work; every other check still runs each
+ * time. It is as trusted as the known-servers file. Default:
+ * "attestation_cache" next to the known-servers file, none without one;
+ * NULL here: no cache. */
+PL_EXPORT int pl_client_opts_set_attestation_cache(pl_client_opts *o,
+                                                   const char *path,
+                                                   pl_error *err);
 /* Verify the document even when no PCR is expected (to read the server's
  * measurements, as `pipeline attest` does). */
 PL_EXPORT int pl_client_opts_require_attestation(pl_client_opts *o,

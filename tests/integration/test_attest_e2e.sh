@@ -90,10 +90,27 @@ check "attested recv-file" attested recv-file -q "$T/remote.bin" "$T/down.bin"
 check "the file came back intact" cmp -s "$T/up.bin" "$T/down.bin"
 check "no known_servers entry for an attested server" test ! -e "$XDG_CONFIG_HOME/pipeline/known_servers"
 check "the attested server wrote no key file" \
-    test -z "$(find "$T" -name '*.key' ! -name client.key)"
+    test -z "$(find "$T" "$XDG_CONFIG_HOME" -name '*.key' ! -name client.key)"
 check "server log says the key is in memory only" grep -q "key in memory only" "$T/server.log"
+# Verified documents are remembered (signature and chain only) beside
+# known_servers; every other check still runs on each connection.
+CACHE="$XDG_CONFIG_HOME/pipeline/attestation_cache"
+check "the verified document is cached (per-user directory), mode 0600" \
+    test "$(stat -c %a "$CACHE" 2>/dev/null)" = 600
+check "cache lines are 'SHA256(root) HASH(document) EXPIRY'" \
+    grep -qE '^[0-9a-f]{64} [0-9a-f]{64,128} [0-9]+$' "$CACHE"
+echo "garbage line" >>"$CACHE"
+out=$(attested run -- echo cached 2>&1)
+check "a damaged cache line is ignored" test "$out" = cached
+mkdir -p "$T/nocache"
+printf 'address = "%s";\nattestation = { cache = ""; };\n' "$ADDR" >"$T/nocache/c.conf"
+out=$(XDG_CONFIG_HOME="$T/nocache" timeout 60 "$PIPELINE_BIN" -c "$T/nocache/c.conf" run \
+    --expect-pcr "0=$PCR0" --attestation-root "$T/root.pem" -- echo uncached 2>&1)
+check "attestation.cache = \"\" verifies without a cache" test "$out" = uncached
+check "and writes none" test ! -e "$T/nocache/pipeline/attestation_cache"
 
 # --- verification failures: exit 255, one line, expected and actual ---
+# (the document is in the cache by now: the policy checks still run)
 seen_before=$(grep -c 'connected: client key' "$T/server.log")
 WRONG=$(hex384 "some other image")
 expect_err 255 "$WRONG" "a wrong PCR0 is refused" \
