@@ -46,6 +46,37 @@ wait "$SERVER_PID"
 src=$?
 SERVER_PID=
 check "server exits cleanly under valgrind (exit $src)" test "$src" = 0
+
+# An attested server (NSM stand-in) and verifying clients: the NSM client,
+# the refresh thread, the verifier and its cache.
+PCR0=$(printf 'valgrind image' | sha384sum | cut -d' ' -f1)
+/usr/bin/python3 "$PIPELINE_SRC/tests/integration/nsm_standin.py" --socket "$T/nsm.sock" \
+    --root-out "$T/root.pem" --pcr "0=$PCR0" 2>>"$T/nsm.log" &
+NSM_PID=$!
+trap 'kill "$NSM_PID" 2>/dev/null; cleanup' EXIT
+for _ in $(seq 1 200); do [ -S "$T/nsm.sock" ] && [ -f "$T/root.pem" ] && break; sleep 0.1; done
+ADDR="unix:$T/a.sock"
+CONF=$T/attested.conf
+printf 'address = "%s";\nserver = { attestation_device = "%s/nsm.sock"; };\n' "$ADDR" "$T" >"$CONF"
+"${VG[@]}" --log-file="$T/vg-attested-server" "$PIPELINE_BIN" -c "$CONF" listen 2>>"$T/server.log" &
+SERVER_PID=$!
+for _ in $(seq 1 300); do
+    "$PIPELINE_BIN" -c "$CONF" ping -q >/dev/null 2>&1 && break
+    sleep 0.1
+done
+rm -f "$T/attestation_cache"
+out=$(vpl run --expect-pcr "0=$PCR0" --attestation-root "$T/root.pem" -- echo attested 2>/dev/null)
+check "attested run under valgrind (full verification)" test "$out" = attested
+out=$(vpl run --expect-pcr "0=$PCR0" --attestation-root "$T/root.pem" -- echo cached 2>/dev/null)
+check "attested run under valgrind (cached chain)" test "$out" = cached
+check "attest --json under valgrind" eval 'vpl attest --json --attestation-root "$T/root.pem" | grep -q "$PCR0"'
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID"
+src=$?
+SERVER_PID=
+kill "$NSM_PID" 2>/dev/null
+wait "$NSM_PID" 2>/dev/null
+check "attested server exits cleanly under valgrind (exit $src)" test "$src" = 0
 # Errors and leaks are "==PID==" lines; "--PID--" lines are valgrind's own
 # notes (it does not know openat2 and pidfd_open, so our fallbacks run).
 for f in "$T"/vg-*; do
