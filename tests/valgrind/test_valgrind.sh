@@ -64,7 +64,7 @@ for _ in $(seq 1 300); do
     "$PIPELINE_BIN" -c "$CONF" ping -q >/dev/null 2>&1 && break
     sleep 0.1
 done
-rm -f "$T/attestation_cache"
+rm -f "$XDG_CONFIG_HOME/pipeline/attestation_cache"
 out=$(vpl run --expect-pcr "0=$PCR0" --attestation-root "$T/root.pem" -- echo attested 2>/dev/null)
 check "attested run under valgrind (full verification)" test "$out" = attested
 out=$(vpl run --expect-pcr "0=$PCR0" --attestation-root "$T/root.pem" -- echo cached 2>/dev/null)
