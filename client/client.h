@@ -40,8 +40,8 @@ struct pl_client_opts {
      * the server refuses it with its "error: " line, connects once more
      * with ChaChaPoly, the suite every server has. */
     int cipher;
-    int attest_cache_set;    /* attest_cache was chosen (NULL: none) */
-    char *attest_cache;      /* else: next to known_servers */
+    int attest_cache_set; /* attest_cache was chosen (NULL: none) */
+    char *attest_cache;   /* else: next to known_servers */
 };
 
 /* AESGCM: with OpenSSL on AES-NI hardware it costs less CPU per byte than
