@@ -66,7 +66,9 @@ mkdir -p "$R" "$L"
 {
     echo "address = \"unix:$W/s.sock\";"
     # Room for every client at once: failures must not hide behind limits.
-    echo "server = { max_connections = $((CLIENTS + 56)); max_execs = $((CLIENTS + 56)); handshake_timeout = 30; };"
+    # File paths are taken beneath root = $R ("/x" is $R/x), which also
+    # lets a restarted server clean the temporaries a killed one left.
+    echo "server = { root = \"$R\"; max_connections = $((CLIENTS + 56)); max_execs = $((CLIENTS + 56)); handshake_timeout = 30; };"
 } >"$CONF"
 pl() { "$BIN" -c "$CONF" "$@"; }
 start_server() {
@@ -91,8 +93,8 @@ done
 # Warm-up: one call of each kind, so lazily created state is counted in
 # the baseline.
 pl run -n -- true
-pl send-file -q "$R/get-4096" "$R/warm"
-pl recv-file -q "$R/get-4096" "$L/warm"
+pl send-file -q "$R/get-4096" "/warm"
+pl recv-file -q "/get-4096" "$L/warm"
 pl ping -q >/dev/null
 sleep 0.5
 fds0=$(fds) rss0=$(rss_kb)
@@ -113,13 +115,13 @@ worker() {
                     { f=$((f + 1)); echo "run $n: exit $rc, output '$out'" >>"$log"; }
             fi ;;
         1)  # send-file: the bytes arrive under the name, whole
-            if ! pl send-file -q "$L/src-$i" "$R/put-$i" 2>>"$log" ||
+            if ! pl send-file -q "$L/src-$i" "/put-$i" 2>>"$log" ||
                 ! cmp -s "$L/src-$i" "$R/put-$i"; then
                 f=$((f + 1)); echo "send-file $n failed" >>"$log"
             fi ;;
         2)  # recv-file of a size that changes every time
             src=$(ls "$R"/get-* | sed -n "$((n % 7 + 1))p")
-            if ! pl recv-file -q "$src" "$L/got-$i" 2>>"$log" ||
+            if ! pl recv-file -q "/${src##*/}" "$L/got-$i" 2>>"$log" ||
                 ! cmp -s "$src" "$L/got-$i"; then
                 f=$((f + 1)); echo "recv-file $n ($src) failed" >>"$log"
             fi ;;
@@ -156,10 +158,13 @@ check "every call's result was correct ($failed of $calls failed)" test "$failed
 check "no call was refused (limits sized for the load)" test "$busy" = 0
 [ "$failed" = 0 ] || cat "$W"/w*.log | grep -v "^$" | head -n 20
 check "descriptors back to the start value ($fds1 vs $fds0)" test "$fds1" -le "$fds0"
-# Freed memory goes back to the system once the server is idle again;
-# allow 1 MiB for allocator bookkeeping.
-check "RSS back to the start value (+1 MiB allowed: $rss1 vs $rss0 KiB)" \
-    test "$rss1" -le $((rss0 + 1024))
+# Freed heap goes back to the system once the server is idle again
+# (malloc_trim), but glibc keeps the stacks of ended threads for reuse
+# (a cache of up to 40 MiB) and their touched pages stay resident: allow
+# 4 MiB over the start. A leak grows with the number of calls (tens of
+# thousands in the full form) and would not fit.
+check "RSS back to the start value (+4 MiB allowed: $rss1 vs $rss0 KiB)" \
+    test "$rss1" -le $((rss0 + 4096))
 stop_server
 check "server log free of sanitizer reports" sanitizer_clean
 
@@ -173,11 +178,11 @@ for i in $(seq 1 "$KILLED"); do
     echo "old $i" >"$L/old-$i"
 done
 for i in $(seq 1 "$KILLED"); do
-    "$BIN" -c "$CONF" send-file -q "$L/up-$i" "$R/up-$i" 2>"$W/up-$i.err" &
+    "$BIN" -c "$CONF" send-file -q "$L/up-$i" "/up-$i" 2>"$W/up-$i.err" &
     # Half of the downloads replace an existing local file.
     dst=$L/down-$i
     [ $((i % 2)) = 0 ] && dst=$L/old-$i
-    "$BIN" -c "$CONF" recv-file -q "$R/down-$i" "$dst" 2>"$W/down-$i.err" &
+    "$BIN" -c "$CONF" recv-file -q "/down-$i" "$dst" 2>"$W/down-$i.err" &
 done
 all_under_way() {
     [ "$(count_tmp "$R")" -ge "$KILLED" ] && [ "$(count_tmp "$L")" -ge "$KILLED" ]
@@ -246,11 +251,11 @@ exec 9<>"$W/silent"
 kill_during "run with stdin" "remote_left 2" \
     run -i --command 'sleep 6102; cat >/dev/null' <"$W/silent"
 exec 9<&-
-kill_during send-file 'tmp_in "$R"' send-file -q "$L/big" "$R/k-big"
-kill_during recv-file 'tmp_in "$L"' recv-file -q "$R/big" "$L/k-big"
+kill_during send-file 'tmp_in "$R"' send-file -q "$L/big" "/k-big"
+kill_during recv-file 'tmp_in "$L"' recv-file -q "/big" "$L/k-big"
 rm -f $(temporaries "$L") # a killed client cannot clean up after itself
-kill_during send-dir 'tmp_in "$R"' send-dir -q "$L/tree" "$R/k-tree"
-kill_during recv-dir 'tmp_in "$L"' recv-dir -q "$R/tree" "$L/k-tree"
+kill_during send-dir 'tmp_in "$R"' send-dir -q "$L/tree" "/k-tree"
+kill_during recv-dir 'tmp_in "$L"' recv-dir -q "/tree" "$L/k-tree"
 rm -f $(temporaries "$L")
 kill_during ping true ping -q
 gone() { ! remote_left 1 && ! remote_left 2; }
