@@ -184,6 +184,21 @@ static int connect_one(const struct sockaddr *sa, socklen_t len, int family,
     tune_socket(fd, family);
     if (connect(fd, sa, len) == 0)
         return fd;
+    /* A unix socket whose listen backlog is full answers EAGAIN at once,
+     * with no connection in progress (poll would then report it writable
+     * and the first write fail with ENOTCONN): try again until the
+     * deadline, as TCP retries a SYN. */
+    for (int waited = 0, step = 1; family == AF_UNIX && errno == EAGAIN;
+         waited += step, step = step < 50 ? step * 2 : 50) {
+        if (timeout_ms >= 0 && waited >= timeout_ms) {
+            *why = EAGAIN;
+            close(fd);
+            return -1;
+        }
+        usleep((useconds_t)step * 1000);
+        if (connect(fd, sa, len) == 0)
+            return fd;
+    }
     if (errno != EINPROGRESS && errno != EAGAIN) {
         *why = errno;
         close(fd);

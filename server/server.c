@@ -54,7 +54,7 @@ int pl_server_open(pl_server *s, const pl_address *a, const pl_keypair *key,
             "file: any host that can reach it could run commands. "
             "Set server.authorized_keys in %s (or --authorized-keys)",
             a->text, cfg->path);
-    s->listen_fd = pl_transport_listen(a, 128, err);
+    s->listen_fd = pl_transport_listen(a, SOMAXCONN, err);
     if (s->listen_fd < 0)
         return -1;
     struct stat st;

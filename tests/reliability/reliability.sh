@@ -65,6 +65,8 @@ R=$W/remote L=$W/local
 mkdir -p "$R" "$L"
 {
     echo "address = \"unix:$W/s.sock\";"
+    # 200 clients on 2 cores: a handshake can wait its turn for seconds.
+    echo "connect_timeout = 60;"
     # Room for every client at once: failures must not hide behind limits.
     # File paths are taken beneath root = $R ("/x" is $R/x), which also
     # lets a restarted server clean the temporaries a killed one left.
