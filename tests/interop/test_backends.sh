@@ -13,7 +13,10 @@ backend() {
     local d
     d=$(mktemp -d "$TESTROOT/be.XXXXXX")
     echo "address = \"unix:$d/s.sock\";" > "$d/c"
-    timeout 5 "$1" -c "$d/c" listen --key-file "$d/k" 2>"$d/log" &
+    # Never holding our stdout (this runs inside $(...)), and KILLed if a
+    # TERM is not enough: once seen, an ASan server stuck after TERM hung
+    # the whole test here.
+    timeout -k 2 5 "$1" -c "$d/c" listen --key-file "$d/k" >/dev/null 2>"$d/log" &
     local pid=$!
     for _ in $(seq 100); do grep -q "aead " "$d/log" && break; sleep 0.05; done
     kill "$pid" 2>/dev/null
