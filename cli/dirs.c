@@ -19,6 +19,12 @@ static const char send_usage[] =
     "warning.\n\n"
     "  --localdir LOCAL       the directory to send\n"
     "  --remotedir REMOTE     where its contents go in the enclave\n"
+    "  -p, --preserve         keep the modification times of files, links "
+    "and\n"
+    "                         directories (without -p everything gets the time "
+    "it "
+    "was\n"
+    "                         written, as with cp -r and scp -r)\n"
     "  --checksum             compare a SHA-256 of every file on both ends; "
     "print them\n"
     "                         (sha256sum format)\n";
@@ -34,6 +40,12 @@ static const char recv_usage[] =
     "written through a symbolic link.\n\n"
     "  --remotedir REMOTE     the directory in the enclave\n"
     "  --localdir LOCAL       where its contents go\n"
+    "  -p, --preserve         keep the modification times of files, links "
+    "and\n"
+    "                         directories (without -p everything gets the time "
+    "it "
+    "was\n"
+    "                         written, as with cp -r and scp -r)\n"
     "  --checksum             compare a SHA-256 of every file on both ends; "
     "print them\n"
     "                         (sha256sum format)\n";
@@ -91,23 +103,23 @@ static int transfer(cli_global *g, const char *sub, int sending, int argc,
     int crc = cli_connect(g, sub, &a.conn, &c);
     if (crc)
         return crc;
-    rc = cli_dir_transfer(g, sub, sending, c, a.local, a.remote, a.checksum,
-                          a.conn.quiet);
+    rc = cli_dir_transfer(g, sub, sending, c, a.local, a.remote, &a);
     cli_verbose_done(g, sub, rc);
     pl_client_close(c);
     return rc;
 }
 
 int cli_dir_transfer(cli_global *g, const char *sub, int sending, pl_client *c,
-                     const char *local, const char *remote, int checksum,
-                     int quiet)
+                     const char *local, const char *remote,
+                     const cli_xfer_args *a)
 {
     (void)g;
     int rc;
     ui u = {.sub = sub, .local = local};
-    cli_progress_init(&u.progress, sending ? local : remote, quiet);
+    cli_progress_init(&u.progress, sending ? local : remote, a->conn.quiet);
     pl_transfer_opts o = {0};
-    o.checksum = checksum;
+    o.checksum = a->checksum;
+    o.keep_times = a->preserve;
     o.progress = on_progress;
     o.warn = on_warning;
     o.file_done = on_file;

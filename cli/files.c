@@ -16,14 +16,17 @@ static const char send_usage[] =
     "(or a\n"
     "REMOTE ending in '/') receives it under its local name, several LOCALs "
     "go into\n"
-    "the directory REMOTE. LOCAL \"-\" reads stdin. Modification times are "
-    "not kept.\nThe file appears under its "
-    "name only\n"
-    "once complete; its permission bits are kept; missing directories are "
-    "created.\n\n"
+    "the directory REMOTE. LOCAL \"-\" reads stdin. The file appears under "
+    "its name\n"
+    "only once complete; its permission bits are kept (and its modification "
+    "time with\n"
+    "-p); missing directories are created.\n\n"
     "  --localpath LOCAL      the file to send\n"
     "  --remotepath REMOTE    where to put it in the enclave\n"
     "  -r, --recursive        a directory LOCAL goes as send-dir sends it\n"
+    "  -p, --preserve         keep the modification time (without -p the copy "
+    "gets\n"
+    "                         the time it was written, as with cp and scp)\n"
     "  --checksum             compare a SHA-256 computed on both ends and "
     "print it\n"
     "                         (sha256sum format)\n"
@@ -43,6 +46,9 @@ static const char recv_usage[] =
     "  --remotepath REMOTE    the file in the enclave\n"
     "  --localpath LOCAL      where to put it\n"
     "  -r, --recursive        a remote directory comes as recv-dir takes it\n"
+    "  -p, --preserve         keep the modification time (without -p the copy "
+    "gets\n"
+    "                         the time it was written, as with cp and scp)\n"
     "  --checksum             compare a SHA-256 computed on both ends and "
     "print it\n"
     "                         (sha256sum format)\n"
@@ -104,8 +110,7 @@ static int copy_one(cli_global *g, const char *sub, int sending, pl_client *c,
 {
     if (a->recursive && sending && is_dir(local)) {
         char *into = a->nsrc > 1 ? join(remote, local) : NULL;
-        int rc = cli_dir_transfer(g, sub, 1, c, local, into ? into : remote,
-                                  a->checksum, a->conn.quiet);
+        int rc = cli_dir_transfer(g, sub, 1, c, local, into ? into : remote, a);
         free(into);
         return rc;
     }
@@ -113,6 +118,7 @@ static int copy_one(cli_global *g, const char *sub, int sending, pl_client *c,
     cli_progress_init(&p, sending ? local : remote, a->conn.quiet);
     pl_transfer_opts o = {0};
     o.checksum = a->checksum;
+    o.keep_times = a->preserve;
     o.progress = cli_progress_update;
     o.arg = &p;
     pl_transfer_result r;
@@ -134,8 +140,7 @@ static int copy_one(cli_global *g, const char *sub, int sending, pl_client *c,
             cli_progress_finish(&p, 0);
             char *into =
                 a->nsrc > 1 || is_dir(local) ? join(local, remote) : NULL;
-            rc = cli_dir_transfer(g, sub, 0, c, into ? into : local, remote,
-                                  a->checksum, a->conn.quiet);
+            rc = cli_dir_transfer(g, sub, 0, c, into ? into : local, remote, a);
             free(into);
             return rc;
         }

@@ -147,6 +147,7 @@ int cli_xfer_parse(cli_global *g, const char *sub, int sending,
                    int argc, char **argv, cli_xfer_args *a)
 {
     enum { OPT_LOCAL = OPT_SUB_BASE, OPT_REMOTE, OPT_CHECKSUM };
+    /* -p as in cp and scp: keep modification times. */
     /* -r only where it means something: the file commands. */
     int files = strstr(sub, "-file") != NULL;
     const struct option opts[] = {
@@ -154,6 +155,7 @@ int cli_xfer_parse(cli_global *g, const char *sub, int sending,
         {lflag, required_argument, NULL, OPT_LOCAL},
         {rflag, required_argument, NULL, OPT_REMOTE},
         {"checksum", no_argument, NULL, OPT_CHECKSUM},
+        {"preserve", no_argument, NULL, 'p'},
         {files ? "recursive" : "checksum", no_argument, NULL,
          files ? 'r' : OPT_CHECKSUM},
         {0},
@@ -164,11 +166,14 @@ int cli_xfer_parse(cli_global *g, const char *sub, int sending,
      * follow SRC DST (main's "+" scan would otherwise stick). */
     optind = 0;
     int opt;
-    while ((opt = getopt_long(argc, argv, files ? "qhc:vr" : "qhc:v", opts,
+    while ((opt = getopt_long(argc, argv, files ? "qhc:vrp" : "qhc:vp", opts,
                               NULL)) != -1) {
         switch (opt) {
         case 'r':
             a->recursive = 1;
+            break;
+        case 'p':
+            a->preserve = 1;
             break;
         case OPT_LOCAL:
             a->local = optarg;

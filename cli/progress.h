@@ -31,23 +31,25 @@ typedef struct cli_xfer_args {
     const char *local, *remote;
     int checksum;
     int recursive; /* -r (send-file/recv-file): directories too */
+    int preserve;  /* -p: keep modification times */
     /* cp style: SRC... DST. srcs[0..nsrc) are local when sending, remote
      * when receiving; with one source it is also local/remote. */
     const char *const *srcs;
     int nsrc;
 } cli_xfer_args;
 
-/* Parses connection options, --LFLAG, --RFLAG, --checksum and the
+/* Parses connection options, --LFLAG, --RFLAG, --checksum, -p and the
  * positional SRC DST (local remote when sending, remote local when
  * receiving). Returns -1 to go on, or the exit code (0 after --help). */
 int cli_xfer_parse(cli_global *g, const char *sub, int sending,
                    const char *lflag, const char *rflag, const char *usage,
                    int argc, char **argv, cli_xfer_args *a);
 
-/* send-dir / recv-dir on an open connection; the exit code. */
+/* send-dir / recv-dir on an open connection, with a's --checksum, -p and
+ * -q; the exit code. */
 int cli_dir_transfer(cli_global *g, const char *sub, int sending, pl_client *c,
-                     const char *local, const char *remote, int checksum,
-                     int quiet);
+                     const char *local, const char *remote,
+                     const cli_xfer_args *a);
 
 /* One line in sha256sum's format: "HEX  NAME" (names with a backslash or
  * newline escaped the way sha256sum does). dir, when not NULL, is

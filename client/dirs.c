@@ -4,6 +4,7 @@
 
 #include "beneath.h"
 #include "dirstream.h"
+#include "filetime.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -69,6 +70,7 @@ int pl_client_put_dir(pl_client *c, const char *localdir, const char *remotedir,
     memset(&ds, 0, sizeof ds);
     ds.st = &st;
     ds.with_sha = o && o->checksum;
+    ds.send_times = o && o->keep_times;
     ds.skip_errors = 1;
     if (o) {
         ds.warn = o->warn;
@@ -82,6 +84,11 @@ int pl_client_put_dir(pl_client *c, const char *localdir, const char *remotedir,
     req.path.len = strlen(remotedir);
     req.mode = sb.st_mode & 07777;
     req.checksum = ds.with_sha;
+    Pipeline__V1__FileTime ft;
+    if (ds.send_times) {
+        pl_filetime_to_wire(&sb.st_mtim, &ft);
+        req.mtime = &ft;
+    }
     pl_frame f = PIPELINE__V1__FRAME__INIT;
     f.body_case = PIPELINE__V1__FRAME__BODY_PUT_DIR;
     f.put_dir = &req;
@@ -116,6 +123,25 @@ int pl_client_put_dir(pl_client *c, const char *localdir, const char *remotedir,
     return rc;
 }
 
+/* The top directory's time, last: its entries changed it. A directory
+ * that is not ours gets a warning, as those inside it do. */
+static int set_top_time(int topfd, const Pipeline__V1__FileTime *ft,
+                        pl_dir_recv *dr, const char *localdir, pl_error *err)
+{
+    struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}};
+    if (pl_filetime_from_wire(ft, &ts[1], localdir, err)) {
+        err->code = PL_ERR_PROTOCOL;
+        return -1;
+    }
+    if (futimens(topfd, ts) && dr->warn) {
+        char line[4200];
+        snprintf(line, sizeof line, "%s: cannot set its modification time: %s",
+                 localdir, strerror(errno));
+        dr->warn(dr->arg, line);
+    }
+    return 0;
+}
+
 int pl_client_get_dir(pl_client *c, const char *remotedir, const char *localdir,
                       const pl_transfer_opts *o, pl_transfer_result *r,
                       pl_error *err)
@@ -142,6 +168,7 @@ int pl_client_get_dir(pl_client *c, const char *remotedir, const char *localdir,
     dr.st = &st;
     dr.topfd = topfd;
     dr.with_sha = o && o->checksum;
+    dr.keep_times = o && o->keep_times;
     if (o) {
         dr.warn = o->warn;
         dr.file_done = o->file_done;
@@ -165,6 +192,11 @@ int pl_client_get_dir(pl_client *c, const char *remotedir, const char *localdir,
         pl_client_drop(c); /* the rest of the tree is still coming */
     if (rc == 0)
         rc = pl_client_transfer_result(c, &res, err);
+    if (rc == 0 && dr.keep_times && res->transfer_result->mtime &&
+        set_top_time(topfd, res->transfer_result->mtime, &dr, localdir, err)) {
+        pl_frame_free(res);
+        rc = -1;
+    }
     close(topfd);
     pl_stream_free(&st);
     r->bytes = dr.bytes;

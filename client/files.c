@@ -5,6 +5,7 @@
 #include "atomic_file.h"
 #include "beneath.h"
 #include "filestream.h"
+#include "filetime.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -85,10 +86,11 @@ static int send_request(pl_client *c, const pl_frame *f, pl_error *err)
     return 0;
 }
 
+/* mtime: the time the server gives the file, or NULL. */
 static int put_stream(pl_client *c, int fd, const char *label, mode_t mode,
-                      uint64_t size_hint, const char *remote,
-                      const pl_transfer_opts *o, pl_transfer_result *r,
-                      pl_error *err)
+                      const struct timespec *mtime, uint64_t size_hint,
+                      const char *remote, const pl_transfer_opts *o,
+                      pl_transfer_result *r, pl_error *err)
 {
     pl_stream st;
     if (pl_client_xfer_init(c, &st, o, r, err))
@@ -103,6 +105,11 @@ static int put_stream(pl_client *c, int fd, const char *label, mode_t mode,
     req.path.len = strlen(remote);
     req.mode = mode & 07777;
     req.checksum = with_sha;
+    Pipeline__V1__FileTime ft;
+    if (mtime) {
+        pl_filetime_to_wire(mtime, &ft);
+        req.mtime = &ft;
+    }
     pl_frame f = PIPELINE__V1__FRAME__INIT;
     f.body_case = PIPELINE__V1__FRAME__BODY_PUT_FILE;
     f.put_file = &req;
@@ -147,8 +154,8 @@ int pl_client_put_fd(pl_client *c, int fd, mode_t mode, uint64_t size_hint,
 {
     PL_CLIENT_ERR(err);
     pl_transfer_result local_r;
-    return put_stream(c, fd, "-", mode, size_hint, remote, o, r ? r : &local_r,
-                      err);
+    return put_stream(c, fd, "-", mode, NULL, size_hint, remote, o,
+                      r ? r : &local_r, err);
 }
 
 /* dir + "/" + the last component of name, into out. */
@@ -196,7 +203,7 @@ int pl_client_put_file(pl_client *c, const char *local, const char *remote,
         remote = target;
     }
     if (is_stdin)
-        return put_stream(c, STDIN_FILENO, "-", 0, 0, remote, o, r, err);
+        return put_stream(c, STDIN_FILENO, "-", 0, NULL, 0, remote, o, r, err);
     int fd = open(local, O_RDONLY | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
         return local_fail(err, errno, local);
@@ -211,6 +218,7 @@ int pl_client_put_file(pl_client *c, const char *local, const char *remote,
         return local_fail(err, EISDIR, local);
     }
     int rc = put_stream(c, fd, local, st.st_mode & 07777,
+                        o && o->keep_times ? &st.st_mtim : NULL,
                         S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0, remote,
                         o, r, err);
     close(fd);
@@ -245,10 +253,25 @@ static int get_stream(pl_client *c, const char *remote, pl_atomic_file *af,
     }
     uint32_t mode = 0;
     if (rc == 0) {
-        mode = hdr->file_header->mode & 0777;
-        st.total = hdr->file_header->size_hint;
+        const Pipeline__V1__FileHeader *h = hdr->file_header;
+        mode = h->mode & 0777;
+        st.total = h->size_hint;
+        /* An older server sends no time: the file keeps its own. */
+        struct timespec mtime;
+        if (o && o->keep_times && h->mtime && !af->plain) {
+            /* The rest of the file is still coming: drop the connection
+             * (below) after a bad time. */
+            if (pl_filetime_from_wire(h->mtime, &mtime, remote, err)) {
+                err->code = PL_ERR_PROTOCOL;
+                ended = 0;
+                rc = -1;
+            } else {
+                pl_atomic_set_mtime(af, &mtime);
+            }
+        }
         pl_frame_free(hdr);
-        rc = pl_stream_recv_file(&st, af, with_sha, &n, sha, &ended, err);
+        if (rc == 0)
+            rc = pl_stream_recv_file(&st, af, with_sha, &n, sha, &ended, err);
     }
     if (rc == 0)
         rc = pl_atomic_commit(af, mode ? mode : 0644, err);

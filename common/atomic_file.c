@@ -273,6 +273,12 @@ void pl_atomic_abort(pl_atomic_file *af)
     release(af);
 }
 
+void pl_atomic_set_mtime(pl_atomic_file *af, const struct timespec *mtime)
+{
+    af->has_mtime = 1;
+    af->mtime = *mtime;
+}
+
 int pl_atomic_commit(pl_atomic_file *af, mode_t mode, pl_error *err)
 {
     if (af->plain) {
@@ -283,6 +289,12 @@ int pl_atomic_commit(pl_atomic_file *af, mode_t mode, pl_error *err)
     if (af->end < af->size && ftruncate(af->fd, (off_t)af->size))
         e = errno;
     else if (fchmod(af->fd, mode & 0777))
+        e = errno;
+    /* After the last change to the data (ftruncate included): the access
+     * time is left as it is. */
+    else if (af->has_mtime &&
+             futimens(af->fd, (const struct timespec[2]){
+                                  {.tv_nsec = UTIME_OMIT}, af->mtime}))
         e = errno;
     else if (fsync(af->fd))
         e = errno;

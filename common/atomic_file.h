@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #define PL_INCOMPLETE_SUFFIX ".incomplete"
 
@@ -28,6 +29,8 @@ typedef struct pl_atomic_file {
     int open;      /* a temporary exists and must be renamed or removed */
     uint64_t size; /* bytes accepted so far */
     uint64_t end;  /* bytes actually written (the rest is a hole) */
+    int has_mtime; /* commit sets mtime (pl_atomic_set_mtime) */
+    struct timespec mtime;
     char name[NAME_MAX + 1];
     char tmp[NAME_MAX + 1];
     char label[320]; /* the destination as shown in messages */
@@ -51,9 +54,13 @@ int pl_atomic_open(pl_atomic_file *af, int dirfd, const char *name,
 void pl_atomic_plain(pl_atomic_file *af, int fd, const char *label);
 int pl_atomic_write(pl_atomic_file *af, const uint8_t *buf, size_t len,
                     pl_error *err);
-/* Sets the size (holes at the end), applies mode (& 0777), fsyncs, renames
- * over the destination and fsyncs the directory. Removes the temporary on
- * failure. */
+/* The modification time commit gives the file (after its last write, so
+ * the destination never shows another time). Without it the file keeps
+ * the time it was written. Does nothing to a plain descriptor. */
+void pl_atomic_set_mtime(pl_atomic_file *af, const struct timespec *mtime);
+/* Sets the size (holes at the end), applies mode (& 0777) and the time
+ * when one was set, fsyncs, renames over the destination and fsyncs the
+ * directory. Removes the temporary on failure. */
 int pl_atomic_commit(pl_atomic_file *af, mode_t mode, pl_error *err);
 /* Removes the temporary (if any) and releases everything. */
 void pl_atomic_abort(pl_atomic_file *af);

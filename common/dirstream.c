@@ -1,7 +1,7 @@
 #include "dirstream.h"
 
 #include "beneath.h"
-
+#include "filetime.h"
 #include "status.h"
 
 #include <dirent.h>
@@ -47,8 +47,10 @@ static const char *send_show(pl_dir_send *ds)
     return show_entry(ds->show, ds->label, ds->name);
 }
 
+/* st, when not NULL, gives the entry's time (with send_times). */
 static int send_entry(pl_dir_send *ds, int type, uint32_t mode,
-                      const char *target, uint64_t size_hint, pl_error *err)
+                      const char *target, uint64_t size_hint,
+                      const struct stat *st, pl_error *err)
 {
     Pipeline__V1__DirEntry e = PIPELINE__V1__DIR_ENTRY__INIT;
     e.name.data = (uint8_t *)ds->name;
@@ -60,6 +62,11 @@ static int send_entry(pl_dir_send *ds, int type, uint32_t mode,
         e.link_target.len = strlen(target);
     }
     e.size_hint = size_hint;
+    Pipeline__V1__FileTime mtime;
+    if (st && ds->send_times) {
+        pl_filetime_to_wire(&st->st_mtim, &mtime);
+        e.mtime = &mtime;
+    }
     pl_frame f = PIPELINE__V1__FRAME__INIT;
     f.body_case = PIPELINE__V1__FRAME__BODY_DIR_ENTRY;
     f.dir_entry = &e;
@@ -110,8 +117,9 @@ static int send_regular(pl_dir_send *ds, int dfd, const char *base,
     }
     uint8_t sha[32];
     uint64_t n = 0;
-    int rc = send_entry(ds, PIPELINE__V1__ENTRY_TYPE__ENTRY_FILE,
-                        st.st_mode & 07777, NULL, (uint64_t)st.st_size, err);
+    int rc =
+        send_entry(ds, PIPELINE__V1__ENTRY_TYPE__ENTRY_FILE, st.st_mode & 07777,
+                   NULL, (uint64_t)st.st_size, &st, err);
     if (rc == 0)
         rc = pl_stream_send_file(ds->st, fd, send_show(ds), ds->with_sha, &n,
                                  sha, err);
@@ -181,7 +189,7 @@ static int send_one(pl_dir_send *ds, DIR **dp, const struct stat *self,
             return unreadable(ds, ENAMETOOLONG, NULL, err);
         ds->link[n] = '\0';
         return send_entry(ds, PIPELINE__V1__ENTRY_TYPE__ENTRY_SYMLINK,
-                          st.st_mode & 07777, ds->link, 0, err);
+                          st.st_mode & 07777, ds->link, 0, &st, err);
     }
     if (S_ISDIR(st.st_mode)) {
         if (depth >= PL_DIR_MAX_DEPTH)
@@ -192,7 +200,7 @@ static int send_one(pl_dir_send *ds, DIR **dp, const struct stat *self,
         if (sub < 0)
             return errno == ENOENT ? 0 : unreadable(ds, errno, NULL, err);
         if (send_entry(ds, PIPELINE__V1__ENTRY_TYPE__ENTRY_DIR,
-                       st.st_mode & 07777, NULL, 0, err)) {
+                       st.st_mode & 07777, NULL, 0, &st, err)) {
             close(sub);
             return -1;
         }
@@ -221,7 +229,7 @@ static int send_one(pl_dir_send *ds, DIR **dp, const struct stat *self,
         ds->warn(ds->arg, line);
     }
     return send_entry(ds, PIPELINE__V1__ENTRY_TYPE__ENTRY_UNSPECIFIED,
-                      st.st_mode & 07777, NULL, 0, err);
+                      st.st_mode & 07777, NULL, 0, NULL, err);
 }
 
 /* Sends the entries of the directory open at dfd (taken over and closed)
@@ -365,6 +373,77 @@ static void apply_delayed_quietly(pl_dir_recv *dr)
     }
 }
 
+/* ---- directory times ---- */
+
+/* Sets the time of the directory name (beneath the target) through its
+ * parent, so it works whatever the directory's own mode; never follows a
+ * symlink. A failure (someone else's directory) is only a warning: the
+ * contents arrived. */
+static void set_dir_time(pl_dir_recv *dr, char *name,
+                         const struct timespec *mtime)
+{
+    char *slash = strrchr(name, '/');
+    const char *base = name;
+    int pfd = dr->topfd;
+    if (slash) {
+        *slash = '\0';
+        pfd = pl_open_beneath(dr->topfd, name, O_PATH | O_DIRECTORY, 0, 1);
+        *slash = '/';
+        base = slash + 1;
+    }
+    const struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, *mtime};
+    int e = pfd < 0                                             ? errno
+            : utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW) < 0 ? errno
+                                                                : 0;
+    if (slash && pfd >= 0)
+        close(pfd);
+    if (e && dr->warn) {
+        char line[SHOW_MAX + 100];
+        snprintf(line, sizeof line, "%s: cannot set its modification time: %s",
+                 show_entry(dr->show, dr->label, name), strerror(e));
+        dr->warn(dr->arg, line);
+    }
+}
+
+/* The stream has left every waiting directory that is not an ancestor of
+ * next (NULL: all of them): their contents are complete, so they get
+ * their times now, deepest first. */
+static void leave_dirs(pl_dir_recv *dr, const char *next)
+{
+    while (dr->ntimes > 0) {
+        pl_dir_time *t = &dr->times[dr->ntimes - 1];
+        if (next && strncmp(next, dr->tpath, t->len) == 0 &&
+            next[t->len] == '/')
+            break;
+        dr->tpath[t->len] = '\0';
+        set_dir_time(dr, dr->tpath, &t->mtime);
+        dr->ntimes--;
+    }
+}
+
+/* The directory dr->name waits for its time until the stream leaves it
+ * (after leave_dirs(dr, dr->name), so the others waiting are its
+ * ancestors and their names prefixes of its own). */
+static int wait_dir_time(pl_dir_recv *dr, const struct timespec *mtime)
+{
+    if (!dr->tpath && !(dr->tpath = malloc(PATH_MAX + 1)))
+        return -1;
+    if (dr->ntimes == dr->tcap) {
+        size_t cap = dr->tcap ? dr->tcap * 2 : 16;
+        pl_dir_time *t = realloc(dr->times, cap * sizeof *t);
+        if (!t)
+            return -1;
+        dr->times = t;
+        dr->tcap = cap;
+    }
+    size_t len = strlen(dr->name);
+    memcpy(dr->tpath, dr->name, len + 1);
+    dr->times[dr->ntimes].len = len;
+    dr->times[dr->ntimes].mtime = *mtime;
+    dr->ntimes++;
+    return 0;
+}
+
 /* Something already at base where a directory or a symlink goes. */
 static int existing_type(int dfd, const char *base)
 {
@@ -413,7 +492,8 @@ static int recv_dir(pl_dir_recv *dr, int pfd, const char *base, uint32_t mode,
 }
 
 static int recv_symlink(pl_dir_recv *dr, int pfd, const char *base,
-                        const ProtobufCBinaryData *target, pl_error *err)
+                        const ProtobufCBinaryData *target,
+                        const struct timespec *mtime, pl_error *err)
 {
     if (target->len == 0 || target->len > PATH_MAX - 1 ||
         memchr(target->data, '\0', target->len))
@@ -424,17 +504,28 @@ static int recv_symlink(pl_dir_recv *dr, int pfd, const char *base,
     dr->link[target->len] = '\0';
     if (existing_type(pfd, base) == S_IFDIR)
         return pl_fail_io(err, EISDIR, recv_show(dr));
-    return pl_atomic_symlink(pfd, base, dr->link, recv_show(dr), err);
+    if (pl_atomic_symlink(pfd, base, dr->link, recv_show(dr), err))
+        return -1;
+    /* The link's own time; it is never followed. */
+    if (mtime &&
+        utimensat(pfd, base,
+                  (const struct timespec[2]){{.tv_nsec = UTIME_OMIT}, *mtime},
+                  AT_SYMLINK_NOFOLLOW))
+        return pl_fail_io(err, errno, recv_show(dr));
+    return 0;
 }
 
 static int recv_regular(pl_dir_recv *dr, int pfd, const char *base,
-                        uint32_t mode, pl_error *err)
+                        uint32_t mode, const struct timespec *mtime,
+                        pl_error *err)
 {
     if (existing_type(pfd, base) == S_IFDIR)
         return pl_fail_io(err, EISDIR, recv_show(dr));
     pl_atomic_file af;
     if (pl_atomic_open(&af, pfd, base, recv_show(dr), err))
         return -1;
+    if (mtime)
+        pl_atomic_set_mtime(&af, mtime);
     uint8_t sha[32];
     uint64_t n = 0;
     int ended;
@@ -467,6 +558,15 @@ static int recv_entry(pl_dir_recv *dr, const Pipeline__V1__DirEntry *e,
     memcpy(dr->name, e->name.data, e->name.len);
     dr->name[e->name.len] = '\0';
     dr->entries++;
+    /* A bad time is refused before the entry is made. */
+    struct timespec tbuf, *mtime = NULL;
+    if (dr->keep_times && e->mtime) {
+        if (pl_filetime_from_wire(e->mtime, &tbuf, recv_show(dr), err))
+            return -1;
+        mtime = &tbuf;
+    }
+    if (dr->ntimes > 0)
+        leave_dirs(dr, dr->name);
     int type = e->type;
     if (type != PIPELINE__V1__ENTRY_TYPE__ENTRY_FILE &&
         type != PIPELINE__V1__ENTRY_TYPE__ENTRY_DIR &&
@@ -505,12 +605,15 @@ static int recv_entry(pl_dir_recv *dr, const Pipeline__V1__DirEntry *e,
         return pl_fail_io(err, errno, recv_show(dr));
     }
     int rc;
-    if (type == PIPELINE__V1__ENTRY_TYPE__ENTRY_DIR)
+    if (type == PIPELINE__V1__ENTRY_TYPE__ENTRY_DIR) {
         rc = recv_dir(dr, pfd, base, e->mode, err);
-    else if (type == PIPELINE__V1__ENTRY_TYPE__ENTRY_SYMLINK)
-        rc = recv_symlink(dr, pfd, base, &e->link_target, err);
-    else
-        rc = recv_regular(dr, pfd, base, e->mode & 0777, err);
+        if (rc == 0 && mtime && wait_dir_time(dr, mtime))
+            rc = pl_fail(err, PL_ERR_NOMEM, "out of memory");
+    } else if (type == PIPELINE__V1__ENTRY_TYPE__ENTRY_SYMLINK) {
+        rc = recv_symlink(dr, pfd, base, &e->link_target, mtime, err);
+    } else {
+        rc = recv_regular(dr, pfd, base, e->mode & 0777, mtime, err);
+    }
     close(pfd);
     return rc;
 }
@@ -564,8 +667,10 @@ static int recv_tree(pl_dir_recv *dr, int *ended, pl_error *err)
                                     "arrived, the sender announced %llu",
                                     dr->label, (unsigned long long)dr->entries,
                                     (unsigned long long)f->end->total_length);
-            else
+            else {
+                leave_dirs(dr, NULL);
                 rc = apply_delayed(dr, err);
+            }
             break;
         case PIPELINE__V1__FRAME__BODY_STATUS:
             if (dr->st->accept_status) {
@@ -587,8 +692,10 @@ static int recv_tree(pl_dir_recv *dr, int *ended, pl_error *err)
 int pl_dir_recv_tree(pl_dir_recv *dr, int *ended, pl_error *err)
 {
     int rc = recv_tree(dr, ended, err);
-    if (rc)
+    if (rc) {
+        dr->ntimes = 0; /* the call failed: times do not matter */
         apply_delayed_quietly(dr);
+    }
     return rc;
 }
 
@@ -599,6 +706,10 @@ void pl_dir_recv_free(pl_dir_recv *dr)
     free(dr->delayed);
     dr->delayed = NULL;
     dr->ndelayed = dr->cap = 0;
+    free(dr->times);
+    dr->times = NULL;
+    dr->ntimes = dr->tcap = 0;
+    free(dr->tpath);
     free(dr->name);
-    dr->name = dr->link = dr->show = NULL;
+    dr->name = dr->link = dr->show = dr->tpath = NULL;
 }

@@ -20,7 +20,9 @@
 
 #include "filestream.h"
 
+#include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Deeper trees are refused. */
 #define PL_DIR_MAX_DEPTH 256
@@ -35,6 +37,9 @@
 typedef struct pl_dir_send {
     pl_stream *st;
     int with_sha;
+    /* Every entry carries its modification time (the server always; the
+     * client with -p). */
+    int send_times;
     /* Client: an unreadable entry is reported through warn and skipped
      * (counted in errors). Server: it ends the call with an error. */
     int skip_errors;
@@ -59,10 +64,22 @@ typedef struct pl_dir_mode {
     uint32_t mode;
 } pl_dir_mode;
 
+/* A directory whose time is set once the stream has left it: its name
+ * is the first len bytes of pl_dir_recv.tpath. */
+typedef struct pl_dir_time {
+    size_t len;
+    struct timespec mtime;
+} pl_dir_time;
+
 typedef struct pl_dir_recv {
     pl_stream *st;
     int topfd; /* the target directory; the caller's */
     int with_sha;
+    /* Entries that carry a modification time get it (files before their
+     * rename, symlinks after, directories once their last entry arrived);
+     * without it everything gets the time it was written. A directory's
+     * time that cannot be set (one owned by someone else) is a warning. */
+    int keep_times;
     void (*warn)(void *arg, const char *msg);
     void (*file_done)(void *arg, const char *name, const uint8_t *sha);
     void *arg;
@@ -72,14 +89,20 @@ typedef struct pl_dir_recv {
      * lacks u+wx): their mode is applied last. */
     pl_dir_mode *delayed;
     size_t ndelayed, cap;
-    char *name, *link, *show; /* working buffers */
+    /* Directories still open in the stream, each an ancestor of the next
+     * (senders go depth first), waiting for their times; tpath holds the
+     * deepest one's name, the others' are prefixes of it. */
+    pl_dir_time *times;
+    size_t ntimes, tcap;
+    char *name, *link, *show, *tpath; /* working buffers */
 } pl_dir_recv;
 
-/* Receives entries until EndOfStream(STREAM_DIR) and applies the delayed
- * directory modes, on failure too (the directories made so far keep the
- * sender's modes, none is left at 0700). *ended tells whether the EndOfStream
- * (or a Status) was consumed: after a failed entry it was not, and the caller
- * drains the rest (server) or drops the connection (client). */
+/* Receives entries until EndOfStream(STREAM_DIR), sets the directories'
+ * times (keep_times) and applies the delayed directory modes, on failure too
+ * (the directories made so far keep the sender's modes, none is left at 0700).
+ * *ended tells whether the EndOfStream (or a Status) was consumed: after a
+ * failed entry it was not, and the caller drains the rest (server) or drops the
+ * connection (client). */
 int pl_dir_recv_tree(pl_dir_recv *dr, int *ended, pl_error *err);
 void pl_dir_recv_free(pl_dir_recv *dr);
 

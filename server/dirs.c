@@ -2,6 +2,7 @@
  * common/dirstream.c, shared with the client. */
 #include "beneath.h"
 #include "dirstream.h"
+#include "filetime.h"
 #include "fspath.h"
 #include "log.h"
 #include "session.h"
@@ -51,7 +52,9 @@ int pl_handle_put_dir(pl_session *s, pl_frame *req)
     pl_dir_recv dr;
     memset(&dr, 0, sizeof dr);
     int topfd = -1, created = 0, ended = 0, rc;
-    if (pl_srv_path_open(s, &r->path, 1, &p, &err))
+    struct timespec mtime;
+    if (pl_srv_path_open(s, &r->path, 1, &p, &err) ||
+        (r->mtime && pl_filetime_from_wire(r->mtime, &mtime, p.show, &err)))
         goto failed;
     topfd = pl_mkdirs_beneath(p.rootfd, p.path, 0755, p.beneath, &created);
     /* A new top directory gets its mode at the end, so a read-only mode
@@ -65,11 +68,17 @@ int pl_handle_put_dir(pl_session *s, pl_frame *req)
     dr.st = &st;
     dr.topfd = topfd;
     dr.with_sha = r->checksum;
+    dr.keep_times = 1; /* the entries that carry one (-p) */
     dr.warn = log_warning;
     dr.arg = &lg;
     dr.label = p.show;
     if (pl_dir_recv_tree(&dr, &ended, &err))
         goto failed;
+    /* Last, as for the directories inside: writing entries changed it. */
+    if (r->mtime && futimens(topfd, (const struct timespec[2]){
+                                        {.tv_nsec = UTIME_OMIT}, mtime}))
+        pl_log("%s: put-dir %s: cannot set its modification time: %s", s->peer,
+               p.show, strerror(errno));
     if (created && (fchmod(topfd, r->mode ? r->mode & 0777 : 0755) ||
                     pl_sync_dir(topfd))) {
         created = 0; /* the failed path would try the same again */
@@ -78,7 +87,7 @@ int pl_handle_put_dir(pl_session *s, pl_frame *req)
     }
     close(topfd);
     log_done(s, "put-dir", p.show, dr.entries, dr.files, dr.bytes, t0);
-    rc = pl_srv_send_result(s, dr.bytes, NULL, dr.files, dr.entries);
+    rc = pl_srv_send_result(s, dr.bytes, NULL, dr.files, dr.entries, NULL);
     pl_dir_recv_free(&dr);
     pl_stream_free(&st);
     pl_srv_path_close(&p);
@@ -112,11 +121,13 @@ int pl_handle_get_dir(pl_session *s, pl_frame *req)
     pl_dir_send ds;
     memset(&ds, 0, sizeof ds);
     int topfd = -1, rc;
+    struct stat top;
     if (pl_srv_path_open(s, &r->path, 0, &p, &err))
         goto failed;
     topfd =
         pl_open_beneath(p.rootfd, p.path, O_RDONLY | O_DIRECTORY, 0, p.beneath);
-    if (topfd < 0) {
+    /* Its time before the walk: a client keeping times (-p) sets it. */
+    if (topfd < 0 || fstat(topfd, &top)) {
         pl_srv_errno(&p, errno, &err);
         goto failed;
     }
@@ -125,6 +136,7 @@ int pl_handle_get_dir(pl_session *s, pl_frame *req)
     st.source_timeout_ms = s->cfg->idle_timeout_ms;
     ds.st = &st;
     ds.with_sha = r->checksum;
+    ds.send_times = 1;
     ds.skip_errors = 0;
     ds.warn = log_warning;
     ds.arg = &lg;
@@ -134,7 +146,8 @@ int pl_handle_get_dir(pl_session *s, pl_frame *req)
     close(topfd);
     pl_stream_free(&st);
     log_done(s, "get-dir", p.show, ds.entries, ds.files, ds.bytes, t0);
-    rc = pl_srv_send_result(s, ds.bytes, NULL, ds.files, ds.entries);
+    rc = pl_srv_send_result(s, ds.bytes, NULL, ds.files, ds.entries,
+                            &top.st_mtim);
     pl_srv_path_close(&p);
     pl_frame_free(req);
     return rc;

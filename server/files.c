@@ -3,6 +3,7 @@
 #include "atomic_file.h"
 #include "beneath.h"
 #include "filestream.h"
+#include "filetime.h"
 #include "fspath.h"
 #include "log.h"
 #include "session.h"
@@ -60,13 +61,18 @@ int pl_handle_put_file(pl_session *s, pl_frame *req)
     const char *base;
     uint64_t n = 0;
     uint8_t sha[32];
+    struct timespec mtime;
+    /* A bad time is refused before anything is created. */
     if (pl_srv_path_open(s, &r->path, 1, &p, &err) ||
+        (r->mtime && pl_filetime_from_wire(r->mtime, &mtime, p.show, &err)) ||
         put_target(&p, &dfd, &base, &err))
         goto failed;
     rc = pl_atomic_open(&af, dfd, base, p.show, &err);
     close(dfd);
     if (rc)
         goto failed;
+    if (r->mtime)
+        pl_atomic_set_mtime(&af, &mtime);
     if (pl_stream_init(&st, &s->ch, &err)) {
         pl_atomic_abort(&af);
         goto failed;
@@ -80,7 +86,7 @@ int pl_handle_put_file(pl_session *s, pl_frame *req)
     log_done(s, "put-file", p.show, n, with_sha ? sha : NULL, t0);
     pl_srv_path_close(&p);
     pl_frame_free(req);
-    return pl_srv_send_result(s, n, with_sha ? sha : NULL, 0, 0);
+    return pl_srv_send_result(s, n, with_sha ? sha : NULL, 0, 0, NULL);
 
 failed:
     pl_stream_free(&st);
@@ -96,6 +102,10 @@ static int send_header(pl_session *s, const struct stat *st, pl_error *err)
     h.mode = st->st_mode & 07777;
     /* Only a hint for progress: /proc files say 0 and still have bytes. */
     h.size_hint = S_ISREG(st->st_mode) ? (uint64_t)st->st_size : 0;
+    /* Always: a client keeping times (-p) applies it, others ignore it. */
+    Pipeline__V1__FileTime mtime;
+    pl_filetime_to_wire(&st->st_mtim, &mtime);
+    h.mtime = &mtime;
     pl_frame f = PIPELINE__V1__FRAME__INIT;
     f.body_case = PIPELINE__V1__FRAME__BODY_FILE_HEADER;
     f.file_header = &h;

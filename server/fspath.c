@@ -1,4 +1,6 @@
 #include "fspath.h"
+
+#include "filetime.h"
 #include "status.h"
 
 #include "atomic_file.h"
@@ -210,7 +212,8 @@ int pl_srv_end_failed(pl_session *s, const char *what, const char *show,
 }
 
 int pl_srv_send_result(pl_session *s, uint64_t bytes, const uint8_t *sha,
-                       uint64_t files, uint64_t entries)
+                       uint64_t files, uint64_t entries,
+                       const struct timespec *mtime)
 {
     Pipeline__V1__TransferResult r = PIPELINE__V1__TRANSFER_RESULT__INIT;
     r.bytes = bytes;
@@ -220,6 +223,11 @@ int pl_srv_send_result(pl_session *s, uint64_t bytes, const uint8_t *sha,
     }
     r.files = files;
     r.entries = entries;
+    Pipeline__V1__FileTime ft;
+    if (mtime) {
+        pl_filetime_to_wire(mtime, &ft);
+        r.mtime = &ft;
+    }
     pl_frame f = PIPELINE__V1__FRAME__INIT;
     f.body_case = PIPELINE__V1__FRAME__BODY_TRANSFER_RESULT;
     f.transfer_result = &r;

@@ -14,6 +14,8 @@
 
 #include "session.h"
 
+#include <time.h>
+
 typedef struct pl_srv_path {
     int rootfd;     /* the root, or AT_FDCWD */
     int beneath;    /* a root is configured */
@@ -55,9 +57,11 @@ int pl_srv_end_failed(pl_session *s, const char *what, const char *show,
 /* Monotonic seconds, for durations in the log. */
 double pl_srv_now(void);
 
-/* Sends the TransferResult that ends a successful call (sha may be NULL).
- * -1 (logged) when the connection failed. */
+/* Sends the TransferResult that ends a successful call (sha and mtime,
+ * GetDir's top directory time, may be NULL). -1 (logged) when the
+ * connection failed. */
 int pl_srv_send_result(pl_session *s, uint64_t bytes, const uint8_t *sha,
-                       uint64_t files, uint64_t entries);
+                       uint64_t files, uint64_t entries,
+                       const struct timespec *mtime);
 
 #endif

@@ -553,6 +553,51 @@ void   pipeline__v1__exec_result__free_unpacked
   assert(message->base.descriptor == &pipeline__v1__exec_result__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   pipeline__v1__file_time__init
+                     (Pipeline__V1__FileTime         *message)
+{
+  static const Pipeline__V1__FileTime init_value = PIPELINE__V1__FILE_TIME__INIT;
+  *message = init_value;
+}
+size_t pipeline__v1__file_time__get_packed_size
+                     (const Pipeline__V1__FileTime *message)
+{
+  assert(message->base.descriptor == &pipeline__v1__file_time__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t pipeline__v1__file_time__pack
+                     (const Pipeline__V1__FileTime *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &pipeline__v1__file_time__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t pipeline__v1__file_time__pack_to_buffer
+                     (const Pipeline__V1__FileTime *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &pipeline__v1__file_time__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Pipeline__V1__FileTime *
+       pipeline__v1__file_time__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Pipeline__V1__FileTime *)
+     protobuf_c_message_unpack (&pipeline__v1__file_time__descriptor,
+                                allocator, len, data);
+}
+void   pipeline__v1__file_time__free_unpacked
+                     (Pipeline__V1__FileTime *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &pipeline__v1__file_time__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   pipeline__v1__put_file_request__init
                      (Pipeline__V1__PutFileRequest         *message)
 {
@@ -1732,7 +1777,58 @@ const ProtobufCMessageDescriptor pipeline__v1__exec_result__descriptor =
   (ProtobufCMessageInit) pipeline__v1__exec_result__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor pipeline__v1__put_file_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor pipeline__v1__file_time__field_descriptors[2] =
+{
+  {
+    "sec",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Pipeline__V1__FileTime, sec),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "nsec",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Pipeline__V1__FileTime, nsec),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned pipeline__v1__file_time__field_indices_by_name[] = {
+  1,   /* field[1] = nsec */
+  0,   /* field[0] = sec */
+};
+static const ProtobufCIntRange pipeline__v1__file_time__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor pipeline__v1__file_time__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "pipeline.v1.FileTime",
+  "FileTime",
+  "Pipeline__V1__FileTime",
+  "pipeline.v1",
+  sizeof(Pipeline__V1__FileTime),
+  2,
+  pipeline__v1__file_time__field_descriptors,
+  pipeline__v1__file_time__field_indices_by_name,
+  1,  pipeline__v1__file_time__number_ranges,
+  (ProtobufCMessageInit) pipeline__v1__file_time__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor pipeline__v1__put_file_request__field_descriptors[4] =
 {
   {
     "path",
@@ -1770,16 +1866,29 @@ static const ProtobufCFieldDescriptor pipeline__v1__put_file_request__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "mtime",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Pipeline__V1__PutFileRequest, mtime),
+    &pipeline__v1__file_time__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned pipeline__v1__put_file_request__field_indices_by_name[] = {
   2,   /* field[2] = checksum */
   1,   /* field[1] = mode */
+  3,   /* field[3] = mtime */
   0,   /* field[0] = path */
 };
 static const ProtobufCIntRange pipeline__v1__put_file_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor pipeline__v1__put_file_request__descriptor =
 {
@@ -1789,7 +1898,7 @@ const ProtobufCMessageDescriptor pipeline__v1__put_file_request__descriptor =
   "Pipeline__V1__PutFileRequest",
   "pipeline.v1",
   sizeof(Pipeline__V1__PutFileRequest),
-  3,
+  4,
   pipeline__v1__put_file_request__field_descriptors,
   pipeline__v1__put_file_request__field_indices_by_name,
   1,  pipeline__v1__put_file_request__number_ranges,
@@ -1847,7 +1956,7 @@ const ProtobufCMessageDescriptor pipeline__v1__get_file_request__descriptor =
   (ProtobufCMessageInit) pipeline__v1__get_file_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor pipeline__v1__file_header__field_descriptors[2] =
+static const ProtobufCFieldDescriptor pipeline__v1__file_header__field_descriptors[3] =
 {
   {
     "mode",
@@ -1873,15 +1982,28 @@ static const ProtobufCFieldDescriptor pipeline__v1__file_header__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "mtime",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Pipeline__V1__FileHeader, mtime),
+    &pipeline__v1__file_time__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned pipeline__v1__file_header__field_indices_by_name[] = {
   0,   /* field[0] = mode */
+  2,   /* field[2] = mtime */
   1,   /* field[1] = size_hint */
 };
 static const ProtobufCIntRange pipeline__v1__file_header__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor pipeline__v1__file_header__descriptor =
 {
@@ -1891,14 +2013,14 @@ const ProtobufCMessageDescriptor pipeline__v1__file_header__descriptor =
   "Pipeline__V1__FileHeader",
   "pipeline.v1",
   sizeof(Pipeline__V1__FileHeader),
-  2,
+  3,
   pipeline__v1__file_header__field_descriptors,
   pipeline__v1__file_header__field_indices_by_name,
   1,  pipeline__v1__file_header__number_ranges,
   (ProtobufCMessageInit) pipeline__v1__file_header__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor pipeline__v1__transfer_result__field_descriptors[4] =
+static const ProtobufCFieldDescriptor pipeline__v1__transfer_result__field_descriptors[5] =
 {
   {
     "bytes",
@@ -1948,17 +2070,30 @@ static const ProtobufCFieldDescriptor pipeline__v1__transfer_result__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "mtime",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Pipeline__V1__TransferResult, mtime),
+    &pipeline__v1__file_time__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned pipeline__v1__transfer_result__field_indices_by_name[] = {
   0,   /* field[0] = bytes */
   3,   /* field[3] = entries */
   2,   /* field[2] = files */
+  4,   /* field[4] = mtime */
   1,   /* field[1] = sha256 */
 };
 static const ProtobufCIntRange pipeline__v1__transfer_result__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor pipeline__v1__transfer_result__descriptor =
 {
@@ -1968,14 +2103,14 @@ const ProtobufCMessageDescriptor pipeline__v1__transfer_result__descriptor =
   "Pipeline__V1__TransferResult",
   "pipeline.v1",
   sizeof(Pipeline__V1__TransferResult),
-  4,
+  5,
   pipeline__v1__transfer_result__field_descriptors,
   pipeline__v1__transfer_result__field_indices_by_name,
   1,  pipeline__v1__transfer_result__number_ranges,
   (ProtobufCMessageInit) pipeline__v1__transfer_result__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor pipeline__v1__put_dir_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor pipeline__v1__put_dir_request__field_descriptors[4] =
 {
   {
     "path",
@@ -2013,16 +2148,29 @@ static const ProtobufCFieldDescriptor pipeline__v1__put_dir_request__field_descr
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "mtime",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Pipeline__V1__PutDirRequest, mtime),
+    &pipeline__v1__file_time__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned pipeline__v1__put_dir_request__field_indices_by_name[] = {
   2,   /* field[2] = checksum */
   1,   /* field[1] = mode */
+  3,   /* field[3] = mtime */
   0,   /* field[0] = path */
 };
 static const ProtobufCIntRange pipeline__v1__put_dir_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor pipeline__v1__put_dir_request__descriptor =
 {
@@ -2032,7 +2180,7 @@ const ProtobufCMessageDescriptor pipeline__v1__put_dir_request__descriptor =
   "Pipeline__V1__PutDirRequest",
   "pipeline.v1",
   sizeof(Pipeline__V1__PutDirRequest),
-  3,
+  4,
   pipeline__v1__put_dir_request__field_descriptors,
   pipeline__v1__put_dir_request__field_indices_by_name,
   1,  pipeline__v1__put_dir_request__number_ranges,
@@ -2090,7 +2238,7 @@ const ProtobufCMessageDescriptor pipeline__v1__get_dir_request__descriptor =
   (ProtobufCMessageInit) pipeline__v1__get_dir_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor pipeline__v1__dir_entry__field_descriptors[5] =
+static const ProtobufCFieldDescriptor pipeline__v1__dir_entry__field_descriptors[6] =
 {
   {
     "name",
@@ -2152,10 +2300,23 @@ static const ProtobufCFieldDescriptor pipeline__v1__dir_entry__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "mtime",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Pipeline__V1__DirEntry, mtime),
+    &pipeline__v1__file_time__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned pipeline__v1__dir_entry__field_indices_by_name[] = {
   3,   /* field[3] = link_target */
   2,   /* field[2] = mode */
+  5,   /* field[5] = mtime */
   0,   /* field[0] = name */
   4,   /* field[4] = size_hint */
   1,   /* field[1] = type */
@@ -2163,7 +2324,7 @@ static const unsigned pipeline__v1__dir_entry__field_indices_by_name[] = {
 static const ProtobufCIntRange pipeline__v1__dir_entry__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor pipeline__v1__dir_entry__descriptor =
 {
@@ -2173,7 +2334,7 @@ const ProtobufCMessageDescriptor pipeline__v1__dir_entry__descriptor =
   "Pipeline__V1__DirEntry",
   "pipeline.v1",
   sizeof(Pipeline__V1__DirEntry),
-  5,
+  6,
   pipeline__v1__dir_entry__field_descriptors,
   pipeline__v1__dir_entry__field_indices_by_name,
   1,  pipeline__v1__dir_entry__number_ranges,

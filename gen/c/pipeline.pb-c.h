@@ -28,6 +28,7 @@ typedef struct Pipeline__V1__WindowSize Pipeline__V1__WindowSize;
 typedef struct Pipeline__V1__ExecStarted Pipeline__V1__ExecStarted;
 typedef struct Pipeline__V1__Signal Pipeline__V1__Signal;
 typedef struct Pipeline__V1__ExecResult Pipeline__V1__ExecResult;
+typedef struct Pipeline__V1__FileTime Pipeline__V1__FileTime;
 typedef struct Pipeline__V1__PutFileRequest Pipeline__V1__PutFileRequest;
 typedef struct Pipeline__V1__GetFileRequest Pipeline__V1__GetFileRequest;
 typedef struct Pipeline__V1__FileHeader Pipeline__V1__FileHeader;
@@ -352,7 +353,21 @@ struct  Pipeline__V1__ExecResult
 
 /*
  * ---- Files ----
+ * A modification time: seconds and nanoseconds since the Unix epoch (UTC),
+ * as stat's st_mtim. A field of this type that is absent means "not
+ * given"; nsec must be below 1000000000.
  */
+struct  Pipeline__V1__FileTime
+{
+  ProtobufCMessage base;
+  int64_t sec;
+  uint32_t nsec;
+};
+#define PIPELINE__V1__FILE_TIME__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&pipeline__v1__file_time__descriptor) \
+    , 0, 0 }
+
+
 struct  Pipeline__V1__PutFileRequest
 {
   ProtobufCMessage base;
@@ -368,10 +383,14 @@ struct  Pipeline__V1__PutFileRequest
    * the client will send a SHA-256 in EndOfStream
    */
   protobuf_c_boolean checksum;
+  /*
+   * set: the new file gets this time (-p); absent: now
+   */
+  Pipeline__V1__FileTime *mtime;
 };
 #define PIPELINE__V1__PUT_FILE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&pipeline__v1__put_file_request__descriptor) \
-    , {0,NULL}, 0, 0 }
+    , {0,NULL}, 0, 0, NULL }
 
 
 struct  Pipeline__V1__GetFileRequest
@@ -399,10 +418,14 @@ struct  Pipeline__V1__FileHeader
    * from metadata; 0 for /proc files; only for progress display
    */
   uint64_t size_hint;
+  /*
+   * the file's modification time (always sent)
+   */
+  Pipeline__V1__FileTime *mtime;
 };
 #define PIPELINE__V1__FILE_HEADER__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&pipeline__v1__file_header__descriptor) \
-    , 0, 0 }
+    , 0, 0, NULL }
 
 
 /*
@@ -427,10 +450,14 @@ struct  Pipeline__V1__TransferResult
    * all entries (directory calls)
    */
   uint64_t entries;
+  /*
+   * GetDir: the top directory's modification time
+   */
+  Pipeline__V1__FileTime *mtime;
 };
 #define PIPELINE__V1__TRANSFER_RESULT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&pipeline__v1__transfer_result__descriptor) \
-    , 0, {0,NULL}, 0, 0 }
+    , 0, {0,NULL}, 0, 0, NULL }
 
 
 /*
@@ -448,10 +475,14 @@ struct  Pipeline__V1__PutDirRequest
    */
   uint32_t mode;
   protobuf_c_boolean checksum;
+  /*
+   * set: the top directory gets this time at the end
+   */
+  Pipeline__V1__FileTime *mtime;
 };
 #define PIPELINE__V1__PUT_DIR_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&pipeline__v1__put_dir_request__descriptor) \
-    , {0,NULL}, 0, 0 }
+    , {0,NULL}, 0, 0, NULL }
 
 
 struct  Pipeline__V1__GetDirRequest
@@ -480,10 +511,14 @@ struct  Pipeline__V1__DirEntry
    */
   ProtobufCBinaryData link_target;
   uint64_t size_hint;
+  /*
+   * PutDir: only with -p; GetDir: always
+   */
+  Pipeline__V1__FileTime *mtime;
 };
 #define PIPELINE__V1__DIR_ENTRY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&pipeline__v1__dir_entry__descriptor) \
-    , {0,NULL}, PIPELINE__V1__ENTRY_TYPE__ENTRY_UNSPECIFIED, 0, {0,NULL}, 0 }
+    , {0,NULL}, PIPELINE__V1__ENTRY_TYPE__ENTRY_UNSPECIFIED, 0, {0,NULL}, 0, NULL }
 
 
 typedef enum {
@@ -774,6 +809,25 @@ Pipeline__V1__ExecResult *
 void   pipeline__v1__exec_result__free_unpacked
                      (Pipeline__V1__ExecResult *message,
                       ProtobufCAllocator *allocator);
+/* Pipeline__V1__FileTime methods */
+void   pipeline__v1__file_time__init
+                     (Pipeline__V1__FileTime         *message);
+size_t pipeline__v1__file_time__get_packed_size
+                     (const Pipeline__V1__FileTime   *message);
+size_t pipeline__v1__file_time__pack
+                     (const Pipeline__V1__FileTime   *message,
+                      uint8_t             *out);
+size_t pipeline__v1__file_time__pack_to_buffer
+                     (const Pipeline__V1__FileTime   *message,
+                      ProtobufCBuffer     *buffer);
+Pipeline__V1__FileTime *
+       pipeline__v1__file_time__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   pipeline__v1__file_time__free_unpacked
+                     (Pipeline__V1__FileTime *message,
+                      ProtobufCAllocator *allocator);
 /* Pipeline__V1__PutFileRequest methods */
 void   pipeline__v1__put_file_request__init
                      (Pipeline__V1__PutFileRequest         *message);
@@ -967,6 +1021,9 @@ typedef void (*Pipeline__V1__Signal_Closure)
 typedef void (*Pipeline__V1__ExecResult_Closure)
                  (const Pipeline__V1__ExecResult *message,
                   void *closure_data);
+typedef void (*Pipeline__V1__FileTime_Closure)
+                 (const Pipeline__V1__FileTime *message,
+                  void *closure_data);
 typedef void (*Pipeline__V1__PutFileRequest_Closure)
                  (const Pipeline__V1__PutFileRequest *message,
                   void *closure_data);
@@ -1079,6 +1136,7 @@ extern const ProtobufCMessageDescriptor pipeline__v1__window_size__descriptor;
 extern const ProtobufCMessageDescriptor pipeline__v1__exec_started__descriptor;
 extern const ProtobufCMessageDescriptor pipeline__v1__signal__descriptor;
 extern const ProtobufCMessageDescriptor pipeline__v1__exec_result__descriptor;
+extern const ProtobufCMessageDescriptor pipeline__v1__file_time__descriptor;
 extern const ProtobufCMessageDescriptor pipeline__v1__put_file_request__descriptor;
 extern const ProtobufCMessageDescriptor pipeline__v1__get_file_request__descriptor;
 extern const ProtobufCMessageDescriptor pipeline__v1__file_header__descriptor;

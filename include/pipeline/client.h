@@ -301,6 +301,13 @@ typedef struct pl_transfer_opts {
      * checksum); name is relative to the directory. */
     void (*file_done)(void *arg, const char *name, const uint8_t *sha);
     void *arg;
+    /* Keep modification times, as cp -p and scp -p do: an upload carries
+     * the local file's (and each directory's) time and the server sets
+     * it; a download sets the server's times on what it writes (a file
+     * before it is renamed into place, a directory after its contents).
+     * Without it everything written gets the time it was written. Files
+     * read from stdin or written to stdout or a descriptor have none. */
+    int keep_times;
 } pl_transfer_opts;
 
 typedef struct pl_transfer_result {
