@@ -2,9 +2,8 @@
 
 #include "status.h"
 
-int pl_filetime_from_wire(const Pipeline__V1__FileTime *ft,
-                          struct timespec *ts, const char *label,
-                          pl_error *err)
+int pl_filetime_from_wire(const Pipeline__V1__FileTime *ft, struct timespec *ts,
+                          const char *label, pl_error *err)
 {
     if (ft->nsec >= 1000000000u)
         return pl_fail_status(err, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT,

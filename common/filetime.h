@@ -15,9 +15,8 @@
 
 /* ts from a wire time; label names the file in the error
  * (CODE_INVALID_ARGUMENT). */
-int pl_filetime_from_wire(const Pipeline__V1__FileTime *ft,
-                          struct timespec *ts, const char *label,
-                          pl_error *err);
+int pl_filetime_from_wire(const Pipeline__V1__FileTime *ft, struct timespec *ts,
+                          const char *label, pl_error *err);
 /* A stat time for the wire. */
 void pl_filetime_to_wire(const struct timespec *ts, Pipeline__V1__FileTime *ft);
 

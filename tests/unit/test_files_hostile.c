@@ -20,10 +20,12 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define FILE_STREAM PIPELINE__V1__STREAM_ID__STREAM_FILE
@@ -168,16 +170,24 @@ static void put_file_req(pl_client *c, const char *path, size_t len,
     send_frame(c, &f);
 }
 
-static void put_dir_req(pl_client *c, const char *path)
+/* mtime may be NULL (no time given). */
+static void put_dir_req_time(pl_client *c, const char *path,
+                             Pipeline__V1__FileTime *mtime)
 {
     Pipeline__V1__PutDirRequest r = PIPELINE__V1__PUT_DIR_REQUEST__INIT;
     r.path.data = (uint8_t *)path;
     r.path.len = strlen(path);
     r.mode = 0755;
+    r.mtime = mtime;
     pl_frame f = PIPELINE__V1__FRAME__INIT;
     f.body_case = PIPELINE__V1__FRAME__BODY_PUT_DIR;
     f.put_dir = &r;
     send_frame(c, &f);
+}
+
+static void put_dir_req(pl_client *c, const char *path)
+{
+    put_dir_req_time(c, path, NULL);
 }
 
 static void get_file_req(pl_client *c, const char *path)
@@ -191,10 +201,11 @@ static void get_file_req(pl_client *c, const char *path)
     send_frame(c, &f);
 }
 
-static int try_entry(pl_channel *ch, const char *name, int type,
-                     const char *target)
+static int try_entry_time(pl_channel *ch, const char *name, int type,
+                          const char *target, Pipeline__V1__FileTime *mtime)
 {
     Pipeline__V1__DirEntry e = PIPELINE__V1__DIR_ENTRY__INIT;
+    e.mtime = mtime;
     e.name.data = (uint8_t *)name;
     e.name.len = strlen(name);
     e.type = type;
@@ -208,6 +219,12 @@ static int try_entry(pl_channel *ch, const char *name, int type,
     f.dir_entry = &e;
     pl_error err;
     return pl_channel_send(ch, &f, &err);
+}
+
+static int try_entry(pl_channel *ch, const char *name, int type,
+                     const char *target)
+{
+    return try_entry_time(ch, name, type, target, NULL);
 }
 
 static int try_data(pl_channel *ch, const char *text)
@@ -585,6 +602,148 @@ START_TEST(putfile_read_only_answers_early)
 }
 END_TEST
 
+/* ---- modification times ---- */
+
+static Pipeline__V1__FileTime *ftime(Pipeline__V1__FileTime *ft, int64_t sec,
+                                     uint32_t nsec)
+{
+    pipeline__v1__file_time__init(ft);
+    ft->sec = sec;
+    ft->nsec = nsec;
+    return ft;
+}
+
+static void put_file_time(pl_client *c, const char *path,
+                          Pipeline__V1__FileTime *mtime)
+{
+    Pipeline__V1__PutFileRequest r = PIPELINE__V1__PUT_FILE_REQUEST__INIT;
+    r.path.data = (uint8_t *)path;
+    r.path.len = strlen(path);
+    r.mode = 0644;
+    r.mtime = mtime;
+    pl_frame f = PIPELINE__V1__FRAME__INIT;
+    f.body_case = PIPELINE__V1__FRAME__BODY_PUT_FILE;
+    f.put_file = &r;
+    send_frame(c, &f);
+}
+
+/* rel's modification time is sec.nsec. */
+static int time_is(const char *rel, int64_t sec, long nsec)
+{
+    struct stat st;
+    return lstat(at(rel), &st) == 0 && st.st_mtim.tv_sec == sec &&
+           st.st_mtim.tv_nsec == nsec;
+}
+
+START_TEST(times_putfile)
+{
+    start_server(NULL, 0);
+    write_file("dest", "old\n");
+    pl_client *c = connect_client();
+    Pipeline__V1__FileTime ft;
+    /* A second's worth of nanoseconds or more is nonsense: refused before
+     * anything is written. */
+    put_file_time(c, at("dest"), ftime(&ft, 981173106, 1000000000u));
+    data(&c->ch, "new\n");
+    end(&c->ch, FILE_STREAM, 4, NULL);
+    char *msg = expect_status(c, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT);
+    ck_assert_msg(strstr(msg, "invalid modification time"), "%s", msg);
+    ck_assert(file_is("dest", "old\n"));
+    ck_assert(no_temporaries(""));
+    still_usable(c);
+    put_file_time(c, at("dest"), ftime(&ft, 981173106, UINT32_MAX));
+    end(&c->ch, FILE_STREAM, 0, NULL);
+    expect_status(c, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT);
+    ck_assert(file_is("dest", "old\n"));
+    /* A good one is set, to the nanosecond, before the rename. */
+    put_file_time(c, at("dest"), ftime(&ft, 981173106, 123456789));
+    data(&c->ch, "new\n");
+    end(&c->ch, FILE_STREAM, 4, NULL);
+    expect_result(c);
+    ck_assert(file_is("dest", "new\n"));
+    ck_assert(time_is("dest", 981173106, 123456789));
+    /* Before 1970 too. */
+    put_file_time(c, at("dest"), ftime(&ft, -1, 5));
+    end(&c->ch, FILE_STREAM, 0, NULL);
+    expect_result(c);
+    ck_assert(time_is("dest", -1, 5));
+    /* No time given (an older client, or no -p): the time it was written. */
+    time_t before = time(NULL);
+    put_file_time(c, at("dest"), NULL);
+    end(&c->ch, FILE_STREAM, 0, NULL);
+    expect_result(c);
+    struct stat st;
+    ck_assert_int_eq(stat(at("dest"), &st), 0);
+    ck_assert_int_ge(st.st_mtim.tv_sec, before - 1);
+    pl_client_close(c);
+    cleanup();
+}
+END_TEST
+
+START_TEST(times_putdir)
+{
+    start_server(NULL, 0);
+    pl_client *c = connect_client();
+    Pipeline__V1__FileTime t[7];
+    /* Depth first, as senders go: every directory gets its time once its
+     * last entry arrived, the top one at the end. */
+    put_dir_req_time(c, at("target"), ftime(&t[0], 1000000000, 1));
+    ck_assert_int_eq(
+        try_entry_time(&c->ch, "d", E_DIR, NULL, ftime(&t[1], 1000000001, 2)),
+        0);
+    ck_assert_int_eq(try_entry_time(&c->ch, "d/f", E_FILE, NULL,
+                                    ftime(&t[2], 1000000002, 3)),
+                     0);
+    data(&c->ch, "f\n");
+    end(&c->ch, FILE_STREAM, 2, NULL);
+    ck_assert_int_eq(
+        try_entry_time(&c->ch, "d/e", E_DIR, NULL, ftime(&t[3], 1000000003, 4)),
+        0);
+    ck_assert_int_eq(try_entry_time(&c->ch, "d/e/l", E_LINK, "../f",
+                                    ftime(&t[4], 1000000004, 5)),
+                     0);
+    ck_assert_int_eq(
+        try_entry_time(&c->ch, "d2", E_DIR, NULL, ftime(&t[5], 1000000005, 6)),
+        0);
+    ck_assert_int_eq(
+        try_entry_time(&c->ch, "x", E_FILE, NULL, ftime(&t[6], 1000000006, 7)),
+        0);
+    end(&c->ch, FILE_STREAM, 0, NULL);
+    end(&c->ch, DIR_STREAM, 6, NULL);
+    expect_result(c);
+    ck_assert(time_is("target", 1000000000, 1));
+    ck_assert(time_is("target/d", 1000000001, 2));
+    ck_assert(time_is("target/d/f", 1000000002, 3));
+    ck_assert(time_is("target/d/e", 1000000003, 4));
+    ck_assert(time_is("target/d/e/l", 1000000004, 5));
+    ck_assert(time_is("target/d2", 1000000005, 6));
+    ck_assert(time_is("target/x", 1000000006, 7));
+    /* A bad time in an entry ends the call before the entry is made. */
+    put_dir_req(c, at("target2"));
+    entry(&c->ch, "ok", E_DIR, NULL);
+    ck_assert_int_eq(try_entry_time(&c->ch, "bad", E_DIR, NULL,
+                                    ftime(&t[1], 1, 2000000000u)),
+                     0);
+    file_entry(&c->ch, "later", "x\n");
+    end(&c->ch, DIR_STREAM, 3, NULL);
+    char *msg = expect_status(c, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT);
+    ck_assert_msg(strstr(msg, "invalid modification time"), "%s", msg);
+    ck_assert(exists("target2/ok"));
+    ck_assert(!exists("target2/bad"));
+    ck_assert(!exists("target2/later"));
+    still_usable(c);
+    /* So does a bad time for the top directory, before it is made. */
+    put_dir_req_time(c, at("target3"), ftime(&t[0], 1, 1000000000u));
+    file_entry(&c->ch, "f", "x\n");
+    end(&c->ch, DIR_STREAM, 1, NULL);
+    expect_status(c, PIPELINE__V1__CODE__CODE_INVALID_ARGUMENT);
+    ck_assert(!exists("target3"));
+    still_usable(c);
+    pl_client_close(c);
+    cleanup();
+}
+END_TEST
+
 /* ---- root ---- */
 
 START_TEST(root_refuses_escapes)
@@ -647,7 +806,23 @@ END_TEST
 typedef struct fake {
     int lfd;
     const char *bad; /* the entry name the fake server sends */
+    int header;      /* answer a GetFile: a FileHeader with a bad time */
 } fake;
+
+/* A GetFile answer whose header has a nonsense time. */
+static void bad_header(pl_channel *ch)
+{
+    Pipeline__V1__FileTime ft;
+    Pipeline__V1__FileHeader h = PIPELINE__V1__FILE_HEADER__INIT;
+    h.mode = 0644;
+    h.mtime = ftime(&ft, 1, 1000000000u);
+    pl_frame f = PIPELINE__V1__FRAME__INIT;
+    f.body_case = PIPELINE__V1__FRAME__BODY_FILE_HEADER;
+    f.file_header = &h;
+    pl_error err;
+    if (pl_channel_send(ch, &f, &err) == 0 && try_data(ch, "pwned\n") == 0)
+        try_end(ch, FILE_STREAM, 6, NULL);
+}
 
 static void *fake_server(void *arg)
 {
@@ -667,10 +842,12 @@ static void *fake_server(void *arg)
         if (pl_channel_recv(&ch, &req, &err) == 0) {
             pl_frame_free(req);
             /* The client may hang up half way: no asserts here. */
-            if (try_entry(&ch, "fine", E_DIR, NULL) == 0 &&
-                try_entry(&ch, fk->bad, E_FILE, NULL) == 0 &&
-                try_data(&ch, "pwned\n") == 0 &&
-                try_end(&ch, FILE_STREAM, 6, NULL) == 0)
+            if (fk->header)
+                bad_header(&ch);
+            else if (try_entry(&ch, "fine", E_DIR, NULL) == 0 &&
+                     try_entry(&ch, fk->bad, E_FILE, NULL) == 0 &&
+                     try_data(&ch, "pwned\n") == 0 &&
+                     try_end(&ch, FILE_STREAM, 6, NULL) == 0)
                 try_end(&ch, DIR_STREAM, 2, NULL);
         }
     }
@@ -678,21 +855,17 @@ static void *fake_server(void *arg)
     return NULL;
 }
 
-static void hostile_getdir(const char *bad)
+/* Starts the fake server (fk->lfd set here) and connects to it. */
+static pl_client *fake_connect(fake *fk, pthread_t *t)
 {
-    ck_assert_int_eq(sodium_init() >= 0, 1);
-    snprintf(top, sizeof top, "/tmp/pl-hostile.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(top));
-    make_dir("outside");
     char text[PATH_MAX + 10];
     snprintf(text, sizeof text, "unix:%s", at("fake.sock"));
     pl_address a;
     pl_error err;
     ck_assert_int_eq(pl_address_parse(text, &a, &err), 0);
-    fake fk = {pl_transport_listen(&a, 4, &err), bad};
-    ck_assert_int_ge(fk.lfd, 0);
-    pthread_t t;
-    ck_assert_int_eq(pthread_create(&t, NULL, fake_server, &fk), 0);
+    fk->lfd = pl_transport_listen(&a, 4, &err);
+    ck_assert_int_ge(fk->lfd, 0);
+    ck_assert_int_eq(pthread_create(t, NULL, fake_server, fk), 0);
     pl_client_opts *o = pl_client_opts_new();
     ck_assert_ptr_nonnull(o);
     ck_assert_int_eq(pl_client_opts_set_address(o, text, &err), 0);
@@ -701,6 +874,44 @@ static void hostile_getdir(const char *bad)
     pl_client *c = NULL;
     ck_assert_int_eq(pl_client_connect(&c, o, &err), 0);
     pl_client_opts_free(o);
+    return c;
+}
+
+START_TEST(times_client_refuses_bad_header)
+{
+    ck_assert_int_eq(sodium_init() >= 0, 1);
+    snprintf(top, sizeof top, "/tmp/pl-hostile.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(top));
+    fake fk = {.header = 1};
+    pthread_t t;
+    pl_client *c = fake_connect(&fk, &t);
+    pl_transfer_opts o = {.keep_times = 1};
+    pl_transfer_result r;
+    pl_error err;
+    int rc = pl_client_get_file(c, "/whatever", at("got"), &o, &r, &err);
+    ck_assert_int_eq(rc, -1);
+    ck_assert_msg(err.code == PL_ERR_PROTOCOL &&
+                      strstr(err.msg, "invalid modification time"),
+                  "%d %s", err.code, err.msg);
+    pl_client_close(c);
+    pthread_join(t, NULL);
+    close(fk.lfd);
+    ck_assert(!exists("got"));
+    ck_assert(no_temporaries(""));
+    cleanup();
+}
+END_TEST
+
+static void hostile_getdir(const char *bad)
+{
+    ck_assert_int_eq(sodium_init() >= 0, 1);
+    snprintf(top, sizeof top, "/tmp/pl-hostile.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(top));
+    make_dir("outside");
+    fake fk = {.bad = bad};
+    pthread_t t;
+    pl_client *c = fake_connect(&fk, &t);
+    pl_error err;
     make_dir("local");
     ck_assert_int_eq(symlink(at("outside"), at("local/link")), 0);
     pl_transfer_result r;
@@ -808,6 +1019,9 @@ static Suite *suite(void)
     tcase_add_test(tc, putfile_unexpected_frame_closes);
     tcase_add_test(tc, putfile_client_vanishes);
     tcase_add_test(tc, putfile_read_only_answers_early);
+    tcase_add_test(tc, times_putfile);
+    tcase_add_test(tc, times_putdir);
+    tcase_add_test(tc, times_client_refuses_bad_header);
     tcase_add_loop_test(tc, root_refuses_escapes, 0, 2);
     tcase_add_loop_test(tc, client_refuses_hostile_entries, 0, 2);
     tcase_add_loop_test(tc, client_refuses_absolute_entry, 0, 2);
