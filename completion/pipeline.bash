@@ -21,9 +21,9 @@ _pipeline_opts() {
     shell) echo "$_pipeline_conn_opts --env --cwd" ;;
     attest) echo "$_pipeline_conn_opts --document --at --json" ;;
     send-file | recv-file) echo "$_pipeline_conn_opts --localpath
-        --remotepath --checksum --recursive" ;;
+        --remotepath --checksum --recursive --preserve" ;;
     send-dir | recv-dir) echo "$_pipeline_conn_opts --localdir --remotedir
-        --checksum" ;;
+        --checksum --preserve" ;;
     ping) echo "$_pipeline_conn_opts" ;;
     keygen) echo "--help" ;;
     forget) echo "--known-servers --help $_pipeline_global_opts" ;;
