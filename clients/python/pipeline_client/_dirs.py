@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Union
 
 from . import pipeline_pb2 as pb
 from ._files import (AtomicFile, TransferResult, early_status, recv_stream,
-                     send_stream)
+                     send_stream, time_from_wire, time_to_wire)
 from .errors import RemoteError, TransferError
 
 if TYPE_CHECKING:
@@ -35,7 +35,8 @@ def _walk(top: bytes, rel: bytes = b""):
 
 
 def put_dir(c: "Client", local: Any, remote: Union[str, bytes],
-            checksum: bool, warn: Warn) -> TransferResult:
+            checksum: bool, warn: Warn, preserve: bool = False
+            ) -> TransferResult:
     warn = warn or _default_warn
     top = os.fsencode(local)
     st = os.stat(top)
@@ -44,8 +45,11 @@ def put_dir(c: "Client", local: Any, remote: Union[str, bytes],
     rpath = remote if isinstance(remote, bytes) else os.fsencode(remote)
     res = TransferResult()
     errors = 0
+    def when(est: os.stat_result) -> Optional[pb.FileTime]:
+        return time_to_wire(est.st_mtime_ns) if preserve else None
     c.send_frame(pb.Frame(put_dir=pb.PutDirRequest(
-        path=rpath, mode=st.st_mode & 0o7777, checksum=checksum)))
+        path=rpath, mode=st.st_mode & 0o7777, checksum=checksum,
+        mtime=when(st))))
     walker = _walk(top)
     while True:
         try:
@@ -69,14 +73,14 @@ def put_dir(c: "Client", local: Any, remote: Union[str, bytes],
             with f:
                 c.send_frame(pb.Frame(dir_entry=pb.DirEntry(
                     name=name, type=pb.ENTRY_FILE, mode=mode,
-                    size_hint=est.st_size)))
+                    size_hint=est.st_size, mtime=when(est))))
                 n, _ = send_stream(c, f, checksum, None, est.st_size,
                                    pb.STREAM_DIR)
             res.bytes += n
             res.files += 1
         elif stat.S_ISDIR(est.st_mode):
             c.send_frame(pb.Frame(dir_entry=pb.DirEntry(
-                name=name, type=pb.ENTRY_DIR, mode=mode)))
+                name=name, type=pb.ENTRY_DIR, mode=mode, mtime=when(est))))
         elif stat.S_ISLNK(est.st_mode):
             try:
                 target = os.readlink(path)
@@ -85,7 +89,8 @@ def put_dir(c: "Client", local: Any, remote: Union[str, bytes],
                 errors += 1
                 continue
             c.send_frame(pb.Frame(dir_entry=pb.DirEntry(
-                name=name, type=pb.ENTRY_SYMLINK, link_target=target)))
+                name=name, type=pb.ENTRY_SYMLINK, link_target=target,
+                mtime=when(est))))
         else:
             warn("%s: not a regular file, directory or symlink; skipped"
                  % os.fsdecode(path))
@@ -125,6 +130,7 @@ class _Tree:
     def __init__(self, top: bytes):
         self.top = top
         self.created: List[Tuple[bytes, int]] = []  # dirs made, with modes
+        self.times: List[Tuple[bytes, int]] = []  # dirs with a time (-p)
 
     def parent(self, parts: List[bytes]) -> bytes:
         path = self.top
@@ -153,22 +159,40 @@ class _Tree:
             raise FileExistsError(17, "File exists and is not a directory",
                                   os.fsdecode(path))
 
-    def symlink(self, parts: List[bytes], target: bytes) -> None:
+    def symlink(self, parts: List[bytes], target: bytes,
+                mtime: Optional[int] = None) -> None:
         path = self.parent(parts)
         if os.path.isdir(path) and not os.path.islink(path):
             raise IsADirectoryError(21, "Is a directory", os.fsdecode(path))
         tmp = path + b".%d.incomplete" % os.getpid()
         os.symlink(target, tmp)
         os.rename(tmp, path)
+        if mtime is not None:
+            _set_time(path, mtime)
 
-    def finish(self) -> None:
+    def finish(self, warn: Callable[[str], None]) -> None:
+        # Directory times once everything is written (entries change
+        # them), deepest first; one that is not ours only gets a warning.
+        for path, ns in sorted(self.times, key=lambda x: -len(x[0])):
+            try:
+                _set_time(path, ns)
+            except OSError as e:
+                warn("%s: cannot set its modification time: %s"
+                     % (os.fsdecode(path), e.strerror))
         # Children first, so a read-only directory could still be filled.
         for path, mode in sorted(self.created, key=lambda x: -len(x[0])):
             os.chmod(path, mode & 0o7777)
 
 
+def _set_time(path: bytes, ns: int) -> None:
+    """Sets path's modification time, never following a symlink."""
+    st = os.lstat(path)
+    os.utime(path, ns=(st.st_atime_ns, ns), follow_symlinks=False)
+
+
 def get_dir(c: "Client", remote: Union[str, bytes], local: Any,
-            checksum: bool, warn: Warn) -> TransferResult:
+            checksum: bool, warn: Warn, preserve: bool = False
+            ) -> TransferResult:
     warn = warn or _default_warn
     top = os.fsencode(local)
     rpath = remote if isinstance(remote, bytes) else os.fsencode(remote)
@@ -217,11 +241,14 @@ def get_dir(c: "Client", remote: Union[str, bytes], local: Any,
             c.close()
             raise
         shown = os.fsdecode(e.name)
+        mtime = (time_from_wire(c, e.mtime, shown)
+                 if preserve and e.HasField("mtime") else None)
         if e.type == pb.ENTRY_FILE:
             out: List[Optional[AtomicFile]] = [None]
 
             def open_file() -> None:
-                out[0] = AtomicFile(tree.parent(parts), e.mode or 0o644)
+                out[0] = AtomicFile(tree.parent(parts), e.mode or 0o644,
+                                    mtime)
             local_step(open_file)
             af = out[0]
             try:
@@ -239,14 +266,18 @@ def get_dir(c: "Client", remote: Union[str, bytes], local: Any,
             res.files += 1
         elif e.type == pb.ENTRY_DIR:
             local_step(lambda: tree.mkdir(parts, e.mode))
+            if mtime is not None:
+                tree.times.append((os.path.join(top, *parts), mtime))
         elif e.type == pb.ENTRY_SYMLINK:
-            local_step(lambda: tree.symlink(parts, e.link_target))
+            local_step(lambda: tree.symlink(parts, e.link_target, mtime))
         else:
             warn("%s: not a regular file, directory or symlink on the "
                  "server; skipped" % shown)
             res.skipped += 1
     r = c.expect("transfer_result").transfer_result
-    local_step(tree.finish)
+    if preserve and r.HasField("mtime"):
+        tree.times.append((top, time_from_wire(c, r.mtime, os.fsdecode(top))))
+    local_step(lambda: tree.finish(warn))
     if failure is not None:
         raise failure
     if r.entries != res.entries:

@@ -40,6 +40,23 @@ def _b(v: Any) -> bytes:
     return v if isinstance(v, bytes) else os.fsencode(v)
 
 
+def time_to_wire(ns: int) -> pb.FileTime:
+    """A stat st_mtime_ns as a FileTime (floor division keeps nsec
+    positive before 1970)."""
+    return pb.FileTime(sec=ns // 10**9, nsec=ns % 10**9)
+
+
+def time_from_wire(c: "Client", ft: pb.FileTime, what: str) -> int:
+    """Nanoseconds from a FileTime the server sent; a nanosecond count of a
+    second or more is refused (and the connection, mid-call, dropped)."""
+    if ft.nsec >= 10**9:
+        c._broken = "the server sent an invalid modification time"
+        c.close()
+        raise TransferError("%s: invalid modification time: %d nanoseconds"
+                            % (what, ft.nsec))
+    return ft.sec * 10**9 + ft.nsec
+
+
 def send_stream(c: "Client", f: BinaryIO, checksum: bool, progress: Progress,
                 size_hint: int, stream: int) -> Tuple[int, Optional[bytes]]:
     """Sends f to EOF as Data(STREAM_FILE) frames and the EndOfStream.
@@ -88,12 +105,13 @@ def early_status(c: "Client", stream: int, total: int) -> None:
 
 
 def put_file(c: "Client", local: Any, remote: Union[str, bytes],
-             mode: Optional[int], checksum: bool,
-             progress: Progress) -> TransferResult:
+             mode: Optional[int], checksum: bool, progress: Progress,
+             preserve: bool = False) -> TransferResult:
     rpath = _b(remote)
     if not rpath:
         raise ValueError("put_file: empty remote path")
     opened = None
+    mtime = None
     if hasattr(local, "read"):
         f = local
         size = 0
@@ -111,6 +129,8 @@ def put_file(c: "Client", local: Any, remote: Union[str, bytes],
         size = st.st_size
         if mode is None:
             mode = st.st_mode & 0o7777
+        if preserve:
+            mtime = time_to_wire(st.st_mtime_ns)
     if rpath.endswith(b"/"):
         if not isinstance(local_name, str):
             raise ValueError("put_file: a remote path ending in '/' needs a "
@@ -118,7 +138,7 @@ def put_file(c: "Client", local: Any, remote: Union[str, bytes],
         rpath += os.fsencode(os.path.basename(local_name.rstrip("/")))
     try:
         c.send_frame(pb.Frame(put_file=pb.PutFileRequest(
-            path=rpath, mode=mode, checksum=checksum)))
+            path=rpath, mode=mode, checksum=checksum, mtime=mtime)))
         total, digest = send_stream(c, f, checksum, progress, size,
                                     pb.STREAM_FILE)
         r = c.expect("transfer_result").transfer_result
@@ -137,15 +157,18 @@ def put_file(c: "Client", local: Any, remote: Union[str, bytes],
 class AtomicFile:
     """A file written under ".NAME.XXXXXX.incomplete" beside its
     destination, fsynced and renamed over it by commit(); abort() (or an
-    exception inside `with`) removes it."""
+    exception inside `with`) removes it. mtime_ns, when given, is set on
+    the temporary before the rename."""
 
-    def __init__(self, dest: Union[str, bytes], mode: int):
+    def __init__(self, dest: Union[str, bytes], mode: int,
+                 mtime_ns: Optional[int] = None):
         self.dest = os.fsencode(dest)
         d, name = os.path.split(self.dest)
         prefix = b"." + name[:200] + b"."
         fd, self.tmp = tempfile.mkstemp(prefix=prefix, suffix=b".incomplete",
                                         dir=d or b".")
         self.mode = mode & 0o7777
+        self.mtime_ns = mtime_ns
         self.f = os.fdopen(fd, "wb")
 
     def write(self, data: bytes) -> None:
@@ -153,8 +176,11 @@ class AtomicFile:
 
     def commit(self) -> None:
         self.f.flush()
-        os.fchmod(self.f.fileno(), self.mode)
-        os.fsync(self.f.fileno())
+        fd = self.f.fileno()
+        os.fchmod(fd, self.mode)
+        if self.mtime_ns is not None:
+            os.utime(fd, ns=(os.fstat(fd).st_atime_ns, self.mtime_ns))
+        os.fsync(fd)
         self.f.close()
         os.rename(self.tmp, self.dest)
 
@@ -214,7 +240,8 @@ def recv_stream(c: "Client", write: Callable[[bytes], Any], checksum: bool,
 
 
 def get_file(c: "Client", remote: Union[str, bytes], local: Any,
-             checksum: bool, progress: Progress) -> TransferResult:
+             checksum: bool, progress: Progress,
+             preserve: bool = False) -> TransferResult:
     rpath = _b(remote)
     if not rpath:
         raise ValueError("get_file: empty remote path")
@@ -222,6 +249,9 @@ def get_file(c: "Client", remote: Union[str, bytes], local: Any,
     c.send_frame(pb.Frame(get_file=pb.GetFileRequest(path=rpath,
                                                      checksum=checksum)))
     hdr = c.expect("file_header").file_header
+    # An older server sends no time: the file keeps the one it is written.
+    mtime = (time_from_wire(c, hdr.mtime, what)
+             if preserve and hdr.HasField("mtime") else None)
     if hasattr(local, "write"):
         total, digest = recv_stream(c, local.write, checksum, progress,
                                     hdr.size_hint, what)
@@ -234,7 +264,7 @@ def get_file(c: "Client", remote: Union[str, bytes], local: Any,
     try:
         if parent:
             os.makedirs(parent, exist_ok=True)
-        out = AtomicFile(dest, hdr.mode or 0o644)
+        out = AtomicFile(dest, hdr.mode or 0o644, mtime)
     except OSError:
         # The server is already sending: drain the call so the connection
         # stays usable, then report the local error.

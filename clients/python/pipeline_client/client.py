@@ -540,51 +540,57 @@ class Client:
 
     def put_file(self, local: Union[PathLike, BinaryIO], remote: Union[str, bytes],
                  *, mode: Optional[int] = None, checksum: bool = False,
-                 progress: Optional[Callable[[int, int], None]] = None
-                 ) -> "TransferResult":
+                 progress: Optional[Callable[[int, int], None]] = None,
+                 preserve: bool = False) -> "TransferResult":
         """Copies a local file (a path, or a binary file object read to
         EOF) to remote. A remote path ending in '/' gets the local file's
         name appended. mode defaults to the local file's permission bits
         (0644 for file objects). The server writes a temporary file and
-        renames it into place only when the whole file arrived."""
+        renames it into place only when the whole file arrived. preserve
+        (cp -p): the copy gets the local file's modification time;
+        otherwise the time it was written."""
         from ._files import put_file
         self._usable()
-        return put_file(self, local, remote, mode, checksum, progress)
+        return put_file(self, local, remote, mode, checksum, progress,
+                        preserve)
 
     def get_file(self, remote: Union[str, bytes],
                  local: Union[PathLike, BinaryIO], *, checksum: bool = False,
-                 progress: Optional[Callable[[int, int], None]] = None
-                 ) -> "TransferResult":
+                 progress: Optional[Callable[[int, int], None]] = None,
+                 preserve: bool = False) -> "TransferResult":
         """Copies remote to local (a path, or a binary file object that gets
         the bytes as they come). An existing local directory, or a path
         ending in '/', receives the file under its remote name; parents are
         created; the file appears under its name only when complete, with
-        the remote permission bits."""
+        the remote permission bits (and, with preserve, its modification
+        time)."""
         from ._files import get_file
         self._usable()
-        return get_file(self, remote, local, checksum, progress)
+        return get_file(self, remote, local, checksum, progress, preserve)
 
     def put_dir(self, local: PathLike, remote: Union[str, bytes], *,
                 checksum: bool = False,
-                warn: Optional[Callable[[str], None]] = None
-                ) -> "TransferResult":
+                warn: Optional[Callable[[str], None]] = None,
+                preserve: bool = False) -> "TransferResult":
         """Copies the tree under local into remote (created as needed):
         regular files, directories and symlinks (sent as links), modes
-        kept; other file types are skipped with a warning."""
+        kept; other file types are skipped with a warning. preserve: the
+        modification times too (directories, the top one included)."""
         from ._dirs import put_dir
         self._usable()
-        return put_dir(self, local, remote, checksum, warn)
+        return put_dir(self, local, remote, checksum, warn, preserve)
 
     def get_dir(self, remote: Union[str, bytes], local: PathLike, *,
                 checksum: bool = False,
-                warn: Optional[Callable[[str], None]] = None
-                ) -> "TransferResult":
+                warn: Optional[Callable[[str], None]] = None,
+                preserve: bool = False) -> "TransferResult":
         """Copies the tree under remote into local (created as needed).
         Entry names are checked (no absolute paths, no '..'), and nothing
-        is ever written through a symlink."""
+        is ever written through a symlink. preserve: the server's
+        modification times are set (directories after their contents)."""
         from ._dirs import get_dir
         self._usable()
-        return get_dir(self, remote, local, checksum, warn)
+        return get_dir(self, remote, local, checksum, warn, preserve)
 
 
 # The name older scripts used.

@@ -2,6 +2,7 @@
 import hashlib
 import io
 import os
+import time
 
 import pytest
 
@@ -123,3 +124,74 @@ def test_entry_names_are_checked():
     for bad in (b"", b"/etc", b"a/../b", b"..", b"a//b", b"./a", b"a/"):
         with pytest.raises(pc.TransferError):
             check_name(bad)
+
+
+# 2001-02-03 04:05:06.123456789 UTC, and one before 1970.
+OLD_NS = 981173106_123456789
+ANCIENT_NS = -86400 * 10**9 + 5
+
+
+def recent_ns():
+    """A minute ago: anything written now is newer."""
+    return time.time_ns() - 60 * 10**9
+
+
+def _set_mtime(path, ns):
+    os.utime(path, ns=(os.lstat(path).st_atime_ns, ns), follow_symlinks=False)
+
+
+def test_file_preserve_keeps_mtime(pipeline_client, tmp_path):
+    src = tmp_path / "src.txt"
+    src.write_text("old\n")
+    _set_mtime(src, OLD_NS)
+    pipeline_client.put_file(src, str(tmp_path / "kept"), preserve=True)
+    assert os.stat(tmp_path / "kept").st_mtime_ns == OLD_NS
+    # Without preserve: the time it was written, as cp and scp do.
+    pipeline_client.put_file(src, str(tmp_path / "fresh"))
+    assert os.stat(tmp_path / "fresh").st_mtime_ns > recent_ns()
+    _set_mtime(tmp_path / "kept", ANCIENT_NS)
+    pipeline_client.get_file(str(tmp_path / "kept"), tmp_path / "down",
+                             preserve=True)
+    assert os.stat(tmp_path / "down").st_mtime_ns == ANCIENT_NS
+    pipeline_client.get_file(str(tmp_path / "kept"), tmp_path / "down2")
+    assert os.stat(tmp_path / "down2").st_mtime_ns > recent_ns()
+
+
+def test_dir_preserve_keeps_file_and_dir_times(pipeline_client, tmp_path):
+    src = tmp_path / "src"
+    (src / "a" / "b").mkdir(parents=True)
+    (src / "a" / "b" / "f").write_text("f\n")
+    (src / "g").write_text("g\n")
+    os.symlink("g", src / "link")
+    names = ["a/b/f", "a/b", "a", "g", "link", "."]
+    for i, name in enumerate(names):  # children before their parents
+        _set_mtime(src / name, OLD_NS + i * 10**9 + i)
+
+    def times(top):
+        return {n: os.lstat(top / n).st_mtime_ns for n in names}
+
+    want = times(src)
+    pipeline_client.put_dir(src, str(tmp_path / "up"), preserve=True)
+    assert times(tmp_path / "up") == want
+    pipeline_client.get_dir(str(tmp_path / "up"), tmp_path / "down",
+                            preserve=True)
+    assert times(tmp_path / "down") == want
+    pipeline_client.get_dir(str(tmp_path / "up"), tmp_path / "plain")
+    assert all(t > recent_ns()
+               for t in times(tmp_path / "plain").values())
+
+
+def test_bad_mtime_is_refused(pipeline_client, tmp_path):
+    c = pipeline_client
+    dest = tmp_path / "dest"
+    c.send_frame(pc.pb.Frame(put_file=pc.pb.PutFileRequest(
+        path=os.fsencode(dest), mode=0o644,
+        mtime=pc.pb.FileTime(sec=1, nsec=10**9))))
+    c.send_frame(pc.pb.Frame(end=pc.pb.EndOfStream(
+        stream=pc.pb.STREAM_FILE, total_length=0)))
+    f = c.recv_frame()
+    assert f.WhichOneof("body") == "status"
+    assert f.status.code == pc.pb.CODE_INVALID_ARGUMENT
+    assert "invalid modification time" in f.status.message
+    assert not dest.exists()
+    c.ping()  # the connection (and the server) carry on
