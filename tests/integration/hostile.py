@@ -177,6 +177,30 @@ def zero_length(address):
                                  pc.pb.CODE_INVALID_ARGUMENT, "zero-length")
 
 
+def bad_mtime(address):
+    # Upload times with a second's worth of nanoseconds or more: refused
+    # with a Status before anything is created; the connection carries on.
+    import tempfile
+    pb = pc.pb
+    with tempfile.TemporaryDirectory(prefix="pl-hostile-mtime.") as d:
+        dest = os.path.join(d, "f").encode()
+        with pc.connect(address, timeout=5.0) as c:
+            for nsec in (10**9, 2**32 - 1):
+                c.send_frame(pb.Frame(put_file=pb.PutFileRequest(
+                    path=dest, mtime=pb.FileTime(sec=-2**63, nsec=nsec))))
+                c.send_frame(pb.Frame(end=pb.EndOfStream(
+                    stream=pb.STREAM_FILE, total_length=0)))
+                f = c.recv_frame()
+                if (f.WhichOneof("body") != "status" or
+                        f.status.code != pb.CODE_INVALID_ARGUMENT or
+                        "invalid modification time" not in f.status.message):
+                    fail("nsec %d: got %s" % (nsec, f))
+            c.ping()
+        if os.listdir(d):
+            fail("bad mtime: the server created %s" % os.listdir(d))
+    print("OK bad mtime: refused with CODE_INVALID_ARGUMENT, connection kept")
+
+
 def half_frame(address):
     # After the handshake: half a message, then hang up.
     with pc.connect(address, timeout=5.0) as c:
@@ -187,7 +211,7 @@ def half_frame(address):
 SCENARIOS = {f.__name__.replace("_", "-"): f for f in (
     garbage, long_garbage_message, truncated, truncated_wait, silent, slow_drip,
     wrong_line, junk_frame, junk_plaintext, not_a_call, zero_length,
-    half_frame)}
+    bad_mtime, half_frame)}
 
 if __name__ == "__main__":
     if len(sys.argv) != 3 or sys.argv[1] not in SCENARIOS:

@@ -1,5 +1,6 @@
 # Hostile input: garbage, truncated and silent handshakes, a wrong protocol
-# line, junk after the handshake. Each gets its connection closed while the
+# line, junk after the handshake. Each gets its connection closed (nonsense
+# modification times only a Status: the call is refused) while the
 # server keeps serving: it stays alive, ping works, and its descriptor count
 # returns to where it was.
 . "$(dirname "$0")/lib.sh"
@@ -55,6 +56,7 @@ for transport in unix tcp; do
     scenario junk-plaintext
     scenario not-a-call
     scenario zero-length
+    scenario bad-mtime
     scenario half-frame
 
     # A silent client is dropped after server.handshake_timeout (1 s) and
