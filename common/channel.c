@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -14,7 +15,7 @@
 
 void pl_channel_init(pl_channel *ch, int fd, int timeout_ms)
 {
-    memset(ch, 0, sizeof *ch);
+    memset(ch, 0, offsetof(pl_channel, in));
     ch->fd = fd;
     ch->timeout_ms = timeout_ms;
 }
@@ -23,8 +24,9 @@ void pl_channel_close(pl_channel *ch)
 {
     noise_cs_clear(&ch->tx);
     noise_cs_clear(&ch->rx);
-    sodium_memzero(ch->in, sizeof ch->in);
-    sodium_memzero(ch->out, sizeof ch->out);
+    sodium_memzero(ch->in, ch->in_hi);
+    sodium_memzero(ch->out, ch->out_hi);
+    ch->in_hi = ch->out_hi = 0;
     if (ch->fd >= 0)
         close(ch->fd);
     ch->fd = -1;
@@ -102,6 +104,13 @@ static void put_len(uint8_t *p, size_t n)
     p[1] = (uint8_t)n;
 }
 
+/* Records that out[0..n) may now hold plaintext, for close to wipe. */
+static void note_out(pl_channel *ch, size_t n)
+{
+    if (n > ch->out_hi)
+        ch->out_hi = n > sizeof ch->out ? sizeof ch->out : n;
+}
+
 int pl_channel_write_raw(pl_channel *ch, const uint8_t *msg, size_t len,
                          pl_error *err)
 {
@@ -109,6 +118,7 @@ int pl_channel_write_raw(pl_channel *ch, const uint8_t *msg, size_t len,
         return -1;
     if (len == 0 || len > NOISE_MAX_MSG)
         return pl_fail(err, PL_ERR_INTERNAL, "message length %zu", len);
+    note_out(ch, len + 2);
     put_len(ch->out, len);
     memcpy(ch->out + 2, msg, len);
     ch->out_base = ch->out;
@@ -131,6 +141,8 @@ static int read_message(pl_channel *ch, pl_error *err)
         }
         if (ch->in_have == want && want > 2)
             return 1;
+        if (want > ch->in_hi)
+            ch->in_hi = want;
         ssize_t r = read(ch->fd, ch->in + ch->in_have, want - ch->in_have);
         if (r > 0) {
             ch->in_have += (size_t)r;
@@ -205,6 +217,7 @@ int pl_channel_queue(pl_channel *ch, const pl_frame *f, pl_error *err)
         return pl_fail(err, PL_ERR_INTERNAL,
                        "frame of %zu bytes exceeds the %d-byte limit", n,
                        PL_FRAME_MAX);
+    note_out(ch, 2 + n + NOISE_TAGLEN);
     pipeline__v1__frame__pack(f, ch->out + 2);
     size_t clen;
     if (noise_cs_encrypt(&ch->tx, NULL, 0, ch->out + 2, n, ch->out + 2, &clen))
@@ -260,6 +273,9 @@ int pl_channel_queue_room(pl_channel *ch, int stream, size_t len, pl_error *err)
         return pl_fail(err, PL_ERR_INTERNAL, "channel output busy");
     if (len > PL_CHUNK_MAX || stream < 0 || stream > 127)
         return pl_fail(err, PL_ERR_INTERNAL, "bad Data frame (%zu bytes)", len);
+    /* What the caller put in the room; bytes it read there and never sent
+     * (an error path) are not wiped at close, like any other buffer. */
+    note_out(ch, 2 + PL_DATA_HDR_MAX + len + NOISE_TAGLEN);
     size_t data_len = (stream ? 2 : 0) + (len ? 1 + varint_len(len) + len : 0);
     size_t hdr = 1 + varint_len(data_len) + data_len - len;
     uint8_t *payload = pl_channel_room(ch);

@@ -35,12 +35,7 @@ typedef struct pl_channel {
     int fd;
     noise_cipherstate tx, rx;
     uint8_t remote_key[32];
-    /* incoming: header then body of the frame being read */
-    uint8_t in[2 + NOISE_MAX_MSG];
     size_t in_have;
-    /* outgoing: one sealed message waiting to be written, at out_base (a
-     * Data frame sealed in place may start a few bytes into out) */
-    uint8_t out[2 + NOISE_MAX_MSG];
     uint8_t *out_base;
     size_t out_len, out_off;
     /* a Data frame parsed in place in `in` (see pl_channel_read_step) */
@@ -56,6 +51,16 @@ typedef struct pl_channel {
      * the client chose. */
     int cipher;
     int refused; /* client: the server answered the "error: " line */
+    /* How far into in and out anything was ever written: init leaves the
+     * buffers untouched and close wipes only this much, so a short
+     * connection (a `run -- true`) does not fault in and clear 128 KiB. */
+    size_t in_hi, out_hi;
+    /* The buffers come last: init zeroes everything before them. */
+    /* incoming: header then body of the frame being read */
+    uint8_t in[2 + NOISE_MAX_MSG];
+    /* outgoing: one sealed message waiting to be written, at out_base (a
+     * Data frame sealed in place may start a few bytes into out) */
+    uint8_t out[2 + NOISE_MAX_MSG];
 } pl_channel;
 
 void pl_channel_init(pl_channel *ch, int fd, int timeout_ms);

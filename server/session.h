@@ -14,9 +14,9 @@
 typedef struct pl_session {
     pl_server *srv;
     const pl_config *cfg;
-    pl_channel ch;
     char client_key[PL_KEY_B64_LEN + 1];
     char peer[128];
+    pl_channel ch; /* last: its buffers are never zeroed (pl_channel_init) */
 } pl_session;
 
 /* Runs a connection from accept to close; takes ownership of fd. */
