@@ -45,33 +45,31 @@ static int unpack_hello(const uint8_t *buf, size_t n,
 }
 
 /* Buffers for one handshake, on the heap to keep thread stacks small.
- * Only the Noise state holds secrets, so only it lives in locked, guarded
- * memory: locking the two 64 KiB message buffers as well cost every
- * connection a populate, fill and wipe of 33 pages (a `run -- true`
- * noticed). The messages are ciphertext or our public Hello. */
+ * Only the Noise state holds secrets: it alone is locked (kept out of swap
+ * and core dumps) and wiped, on a page of its own so that unlocking it
+ * never unlocks another allocation's page. The messages are ciphertext or
+ * our public Hello; locking them as well cost every connection a
+ * populate, fill and wipe of 33 pages (a `run -- true` noticed), and
+ * guard pages (sodium_malloc) four more mprotect calls. */
+#define HS_PAGE 4096
 typedef struct hs_bufs {
-    uint8_t msg[NOISE_MAX_MSG];
+    noise_handshake hs;
+    _Alignas(HS_PAGE) uint8_t msg[NOISE_MAX_MSG];
     uint8_t payload[NOISE_MAX_MSG];
-    noise_handshake *hs;
 } hs_bufs;
 
 static hs_bufs *alloc_bufs(void)
 {
-    hs_bufs *b = malloc(sizeof *b);
-    if (!b)
-        return NULL;
-    b->hs = sodium_malloc(sizeof *b->hs);
-    if (!b->hs) {
-        free(b);
-        return NULL;
-    }
+    hs_bufs *b = aligned_alloc(HS_PAGE, sizeof *b);
+    if (b)
+        (void)sodium_mlock(&b->hs, sizeof b->hs); /* best effort */
     return b;
 }
 
 static int finish(pl_channel *ch, hs_bufs *b, pl_error *err)
 {
-    memcpy(ch->remote_key, noise_hs_remote_static(b->hs), 32);
-    noise_hs_split(b->hs, &ch->tx, &ch->rx);
+    memcpy(ch->remote_key, noise_hs_remote_static(&b->hs), 32);
+    noise_hs_split(&b->hs, &ch->tx, &ch->rx);
     /* One backend context per direction for the connection's life. */
     if (noise_cs_prepare(&ch->tx) || noise_cs_prepare(&ch->rx))
         return pl_fail(err, PL_ERR_NOMEM, "cannot set up the %s cipher",
@@ -99,8 +97,8 @@ static int negotiated_cipher(const char *line, size_t n)
 
 static void free_bufs(hs_bufs *b)
 {
-    noise_hs_clear(b->hs);
-    sodium_free(b->hs);
+    noise_hs_clear(&b->hs);
+    sodium_munlock(&b->hs, sizeof b->hs); /* wipes it too */
     free(b);
 }
 
@@ -123,12 +121,12 @@ int pl_handshake_client(pl_channel *ch, const uint8_t s_priv[32],
     int rc = -1;
     if (pl_channel_write_raw(ch, (const uint8_t *)line, linelen, err))
         goto out;
-    if (noise_hs_init(b->hs, ch->cipher, 1, (const uint8_t *)line, linelen,
+    if (noise_hs_init(&b->hs, ch->cipher, 1, (const uint8_t *)line, linelen,
                       s_priv, NULL)) {
         pl_fail(err, PL_ERR_HANDSHAKE, "cannot start the Noise handshake");
         goto out;
     }
-    if (noise_hs_write(b->hs, NULL, 0, b->msg, sizeof b->msg, &n))
+    if (noise_hs_write(&b->hs, NULL, 0, b->msg, sizeof b->msg, &n))
         goto out;
     /* A server refusing our line may close before message 1 arrives; its
      * error line can still be waiting to be read, and says more. */
@@ -154,7 +152,8 @@ int pl_handshake_client(pl_channel *ch, const uint8_t s_priv[32],
         ch->refused = 1;
         goto out;
     }
-    if (noise_hs_read(b->hs, b->msg, n, b->payload, sizeof b->payload, &plen)) {
+    if (noise_hs_read(&b->hs, b->msg, n, b->payload, sizeof b->payload,
+                      &plen)) {
         pl_fail(err, PL_ERR_HANDSHAKE,
                 "the server's handshake message failed to decrypt (not a "
                 "pipeline server, or a tampered connection)");
@@ -164,7 +163,7 @@ int pl_handshake_client(pl_channel *ch, const uint8_t s_priv[32],
     if (unpack_hello(b->payload, plen, &theirs, err))
         goto out;
     /* Check the server's identity before revealing ours. */
-    if (check && check(noise_hs_remote_static(b->hs), theirs, arg, err)) {
+    if (check && check(noise_hs_remote_static(&b->hs), theirs, arg, err)) {
         pipeline__v1__hello__free_unpacked(theirs, NULL);
         goto out;
     }
@@ -173,7 +172,7 @@ int pl_handshake_client(pl_channel *ch, const uint8_t s_priv[32],
     else
         pipeline__v1__hello__free_unpacked(theirs, NULL);
     plen = pack_hello(b->payload, sizeof b->payload, NULL, 0);
-    if (noise_hs_write(b->hs, b->payload, plen, b->msg, sizeof b->msg, &n) ||
+    if (noise_hs_write(&b->hs, b->payload, plen, b->msg, sizeof b->msg, &n) ||
         pl_channel_write_raw(ch, b->msg, n, err)) {
         if (hello && *hello) {
             pipeline__v1__hello__free_unpacked(*hello, NULL);
@@ -258,14 +257,15 @@ int pl_handshake_server_attested(pl_channel *ch, const uint8_t s_priv[32],
                 "protocol");
         goto out;
     }
-    if (noise_hs_init(b->hs, ch->cipher, 0, (const uint8_t *)line, n, s_priv,
+    if (noise_hs_init(&b->hs, ch->cipher, 0, (const uint8_t *)line, n, s_priv,
                       NULL)) {
         pl_fail(err, PL_ERR_HANDSHAKE, "cannot start the Noise handshake");
         goto out;
     }
     if (pl_channel_read_raw(ch, b->msg, sizeof b->msg, &n, err))
         goto out;
-    if (noise_hs_read(b->hs, b->msg, n, b->payload, sizeof b->payload, &plen)) {
+    if (noise_hs_read(&b->hs, b->msg, n, b->payload, sizeof b->payload,
+                      &plen)) {
         pl_fail(err, PL_ERR_HANDSHAKE, "malformed first handshake message");
         goto out;
     }
@@ -274,7 +274,7 @@ int pl_handshake_server_attested(pl_channel *ch, const uint8_t s_priv[32],
     plen = pack_hello(b->payload, NOISE_MAX_MSG - 64 - 16, attestation,
                       attestation_len);
     if (plen == 0 ||
-        noise_hs_write(b->hs, b->payload, plen, b->msg, sizeof b->msg, &n)) {
+        noise_hs_write(&b->hs, b->payload, plen, b->msg, sizeof b->msg, &n)) {
         pl_fail(err, PL_ERR_HANDSHAKE, "cannot write handshake message");
         goto out;
     }
@@ -282,7 +282,8 @@ int pl_handshake_server_attested(pl_channel *ch, const uint8_t s_priv[32],
         goto out;
     if (pl_channel_read_raw(ch, b->msg, sizeof b->msg, &n, err))
         goto out;
-    if (noise_hs_read(b->hs, b->msg, n, b->payload, sizeof b->payload, &plen)) {
+    if (noise_hs_read(&b->hs, b->msg, n, b->payload, sizeof b->payload,
+                      &plen)) {
         pl_fail(err, PL_ERR_HANDSHAKE,
                 "the client's last handshake message failed to decrypt");
         goto out;
