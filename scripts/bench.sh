@@ -57,6 +57,8 @@ proc_cpu() {
         echo "(${f[11]} + ${f[12]}) / $tck" | bc -l
     fi
 }
+# CPU seconds of this script's finished children (the timed commands).
+child_cpu() { proc_cpu $$ children; }
 median() { sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
 # One server per backend binary, each on its own unix socket.
@@ -80,55 +82,48 @@ for b in build/pipeline build/pipeline-sodium build/pipeline-openssl; do
     backends+=("$name:$aead")
 done
 
-echo "== command latency: $runs runs each, fresh connection per run, medians of 3 interleaved batches"
+echo "== command latency: $runs runs each, fresh connection per run, medians of 5 interleaved batches"
 main_conf=$work/pipeline/conf
-for r in 1 2 3; do
-    t0=$(date +%s%N); for _ in $(seq "$runs"); do /bin/true; done; t1=$(date +%s%N)
-    echo "($t1 - $t0) / 1000000 / $runs" | bc -l >> "$work/lat.local"
-    t0=$(date +%s%N); for _ in $(seq "$runs"); do build/pipeline -c "$main_conf" run -n -- true; done; t1=$(date +%s%N)
-    echo "($t1 - $t0) / 1000000 / $runs" | bc -l >> "$work/lat.pl"
+# Where a run's time goes: starting the process (`help` does nothing else),
+# plus connect and handshake (`ping`), plus the command. Wall times swing
+# on a shared machine; the client's CPU per run swings much less.
+lat_batch() { # NAME COMMAND...: one batch of $runs, wall and client CPU per run
+    local name=$1 t0 t1 c0 c1
+    shift
+    c0=$(child_cpu)
+    t0=$(date +%s%N); for _ in $(seq "$runs"); do "$@" >/dev/null; done; t1=$(date +%s%N)
+    c1=$(child_cpu)
+    echo "($t1 - $t0) / 1000000 / $runs" | bc -l >> "$work/lat.$name"
+    echo "($c1 - $c0) * 1000 / $runs" | bc -l >> "$work/cpu.$name"
+}
+for r in 1 2 3 4 5; do
+    lat_batch local /bin/true
+    lat_batch help build/pipeline help
+    lat_batch ping build/pipeline -c "$main_conf" ping -q
+    lat_batch pl build/pipeline -c "$main_conf" run -- true
 done
 local_ms=$(median < "$work/lat.local")
 pl_ms=$(median < "$work/lat.pl")
-printf "  /bin/true locally          %8.3f ms\n" "$local_ms"
-printf "  pipeline run -- true       %8.3f ms   (%sx local; target <= 4x)\n" "$pl_ms" "$(ratio "$pl_ms" "$local_ms")"
+printf "  %-26s %8.3f ms   client CPU %6.3f ms\n" "/bin/true locally" "$local_ms" "$(median < "$work/cpu.local")"
+printf "  %-26s %8.3f ms   client CPU %6.3f ms   (process start)\n" "pipeline help" "$(median < "$work/lat.help")" "$(median < "$work/cpu.help")"
+printf "  %-26s %8.3f ms   client CPU %6.3f ms   (+ connect, handshake)\n" "pipeline ping -q" "$(median < "$work/lat.ping")" "$(median < "$work/cpu.ping")"
+printf "  %-26s %8.3f ms   client CPU %6.3f ms   (%sx local; target <= 4x)\n" "pipeline run -- true" "$pl_ms" "$(median < "$work/cpu.pl")" "$(ratio "$pl_ms" "$local_ms")"
 
-ssh_ok=0
-if command -v sshd >/dev/null && [ "$(id -u)" -eq 0 ]; then
-    port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    ssh-keygen -q -t ed25519 -N '' -f "$work/id" >/dev/null
-    ssh-keygen -q -t ed25519 -N '' -f "$work/hostkey" >/dev/null
-    cat > "$work/sshd_config" <<CFG
-Port $port
-ListenAddress 127.0.0.1
-HostKey $work/hostkey
-AuthorizedKeysFile $work/id.pub
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-UsePAM no
-StrictModes no
-PidFile $work/sshd.pid
-Subsystem sftp /usr/lib/openssh/sftp-server
-CFG
-    mkdir -p /run/sshd
-    /usr/sbin/sshd -f "$work/sshd_config" -D 2>"$work/sshd.log" &
-    sshd_pid=$!
-    pids+=($!)
-    sshopt=(-q -p "$port" -i "$work/id" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes)
-    for _ in $(seq 50); do ssh "${sshopt[@]}" root@127.0.0.1 true 2>/dev/null && { ssh_ok=1; break; }; sleep 0.1; done
-    if [ "$ssh_ok" = 1 ]; then
-        n=$(( runs / 10 > 5 ? runs / 10 : 5 ))
-        t0=$(date +%s%N); for _ in $(seq "$n"); do ssh "${sshopt[@]}" root@127.0.0.1 true; done; t1=$(date +%s%N)
-        ssh_ms=$(echo "($t1 - $t0) / 1000000 / $n" | bc -l)
-        ssh "${sshopt[@]}" -o ControlMaster=yes -o ControlPath="$work/cm" -o ControlPersist=60 root@127.0.0.1 true
-        t0=$(date +%s%N); for _ in $(seq "$runs"); do ssh "${sshopt[@]}" -o ControlPath="$work/cm" root@127.0.0.1 true; done; t1=$(date +%s%N)
-        cm_ms=$(echo "($t1 - $t0) / 1000000 / $runs" | bc -l)
-        printf "  ssh localhost true         %8.3f ms   (pipeline is %sx faster)\n" "$ssh_ms" "$(ratio "$ssh_ms" "$pl_ms")"
-        printf "  ssh ControlMaster true     %8.3f ms   (pipeline is %sx faster)\n" "$cm_ms" "$(ratio "$cm_ms" "$pl_ms")"
-        ssh "${sshopt[@]}" -o ControlPath="$work/cm" -O exit root@127.0.0.1 2>/dev/null
-    else
-        echo "  (ssh to localhost not available: $(tail -n 1 "$work/sshd.log"))"
-    fi
+. "$PWD/tests/bench/sshd.sh"
+start_sshd "$work"
+ssh_ok=$SSH_OK sshd_pid=$SSHD_PID
+sshopt=("${SSHOPT[@]}")
+[ -n "$sshd_pid" ] && pids+=("$sshd_pid")
+if [ "$ssh_ok" = 1 ]; then
+    n=$(( runs / 10 > 5 ? runs / 10 : 5 ))
+    t0=$(date +%s%N); for _ in $(seq "$n"); do ssh "${sshopt[@]}" root@127.0.0.1 true; done; t1=$(date +%s%N)
+    ssh_ms=$(echo "($t1 - $t0) / 1000000 / $n" | bc -l)
+    ssh "${sshopt[@]}" -o ControlMaster=yes -o ControlPath="$work/cm" -o ControlPersist=60 root@127.0.0.1 true
+    t0=$(date +%s%N); for _ in $(seq "$runs"); do ssh "${sshopt[@]}" -o ControlPath="$work/cm" root@127.0.0.1 true; done; t1=$(date +%s%N)
+    cm_ms=$(echo "($t1 - $t0) / 1000000 / $runs" | bc -l)
+    printf "  ssh localhost true         %8.3f ms   (pipeline is %sx faster)\n" "$ssh_ms" "$(ratio "$ssh_ms" "$pl_ms")"
+    printf "  ssh ControlMaster true     %8.3f ms   (pipeline is %sx faster)\n" "$cm_ms" "$(ratio "$cm_ms" "$pl_ms")"
+    ssh "${sshopt[@]}" -o ControlPath="$work/cm" -O exit root@127.0.0.1 2>/dev/null
 fi
 
 bytes=$(( size_mib * 1048576 ))
@@ -180,12 +175,12 @@ run_ssh() { # cat|scp
     if [ "$1" = cat ]; then
         r=$(timed /dev/null ssh "${sshopt[@]}" -c aes128-gcm@openssh.com root@127.0.0.1 "cat > $work/ssh.out" < "$src")
     else
-        r=$(timed /dev/null scp -q -P "$port" -i "$work/id" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+        r=$(timed /dev/null scp -q -P "$SSH_PORT" -i "$work/id" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
             -o BatchMode=yes -c aes128-gcm@openssh.com "$src" "root@127.0.0.1:$work/ssh.out")
     fi
     s1=$(proc_cpu "$sshd_pid" children)
     rm -f "$work/ssh.out"
-    set -- $r
+    set -- $r 0 0
     echo "$1 $(echo "$2 + $s1 - $s0" | bc -l)"
 }
 

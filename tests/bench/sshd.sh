@@ -1,11 +1,12 @@
 # A private sshd on a free loopback port, for measuring pipeline against
 # ssh on the same machine. Source it, then: start_sshd WORKDIR
-# Sets SSH_OK=1 and the array SSHOPT (options for ssh to root@127.0.0.1),
+# Sets SSH_OK=1, SSH_PORT and the array SSHOPT (options for ssh to root@127.0.0.1),
 # or SSH_OK=0 with a reason on stderr. The caller kills SSHD_PID.
 start_sshd() {
     local work=$1 port
     SSH_OK=0
     SSHD_PID=
+    SSH_PORT=
     if ! command -v sshd >/dev/null || [ "$(id -u)" -ne 0 ]; then
         echo "  (ssh to localhost not available: needs sshd and root)" >&2
         return 0
@@ -23,10 +24,12 @@ PasswordAuthentication no
 UsePAM no
 StrictModes no
 PidFile $work/sshd.pid
+Subsystem sftp /usr/lib/openssh/sftp-server
 CFG
     mkdir -p /run/sshd
     /usr/sbin/sshd -f "$work/sshd_config" -D 2>"$work/sshd.log" &
     SSHD_PID=$!
+    SSH_PORT=$port
     SSHOPT=(-q -p "$port" -i "$work/id" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes)
     local i
     for i in $(seq 1 50); do
