@@ -38,9 +38,29 @@ static void log_removed(const char *label, uint64_t bytes)
            label, (unsigned long long)bytes);
 }
 
+/* Each connection thread allocates from one of glibc's per-thread arenas,
+ * and a new arena heap starts with 128 KiB of padding that the first
+ * buffers (a session holds two 64 KiB frame buffers; streams add one) are
+ * carved from. Freed, that memory stays in the arena's top chunk, which
+ * malloc_trim never returns for arenas other than the main one; and once a
+ * large block is freed, glibc raises its mmap threshold to that size, so
+ * later large buffers come from the arenas too. After a burst of clients
+ * every arena held about 260 KiB: 2-4 MiB in all. So: no padding, a fixed
+ * threshold below the buffer size (large buffers are mapped and unmapped
+ * with the call that uses them; the page faults cost microseconds against
+ * a handshake's milliseconds), and a few arenas, enough for threads that
+ * mostly wait on sockets. */
+static void server_malloc_policy(void)
+{
+    mallopt(M_TOP_PAD, 0);
+    mallopt(M_MMAP_THRESHOLD, 32 * 1024);
+    mallopt(M_ARENA_MAX, 4);
+}
+
 int pl_server_open(pl_server *s, const pl_address *a, const pl_keypair *key,
                    const pl_config *cfg, pl_error *err)
 {
+    server_malloc_policy();
     memset(s, 0, sizeof *s);
     s->address = *a;
     s->key = *key;
