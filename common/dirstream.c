@@ -1,6 +1,7 @@
 #include "dirstream.h"
 
 #include "beneath.h"
+#include "dirmodes.h"
 #include "filetime.h"
 #include "status.h"
 
@@ -317,62 +318,6 @@ static const char *recv_show(pl_dir_recv *dr)
     return show_entry(dr->show, dr->label, dr->name);
 }
 
-static int delay_mode(pl_dir_recv *dr, uint32_t mode)
-{
-    if (dr->ndelayed == dr->cap) {
-        size_t cap = dr->cap ? dr->cap * 2 : 16;
-        pl_dir_mode *m = realloc(dr->delayed, cap * sizeof *m);
-        if (!m)
-            return -1;
-        dr->delayed = m;
-        dr->cap = cap;
-    }
-    char *copy = strdup(dr->name);
-    if (!copy)
-        return -1;
-    dr->delayed[dr->ndelayed].name = copy;
-    dr->delayed[dr->ndelayed].mode = mode;
-    dr->ndelayed++;
-    return 0;
-}
-
-static int apply_delayed(pl_dir_recv *dr, pl_error *err)
-{
-    /* Children before parents: a parent may be losing its u+w. */
-    while (dr->ndelayed > 0) {
-        pl_dir_mode *m = &dr->delayed[--dr->ndelayed];
-        int fd = pl_open_beneath(dr->topfd, m->name,
-                                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, 1);
-        int e =
-            fd < 0 || fchmod(fd, m->mode & 0777) || pl_sync_dir(fd) ? errno : 0;
-        if (fd >= 0)
-            close(fd);
-        snprintf(dr->name, PATH_MAX + 1, "%s", m->name);
-        free(m->name);
-        if (e)
-            return pl_fail_io(err, e, recv_show(dr));
-    }
-    return 0;
-}
-
-/* After a failure: the directories made so far still get their modes
- * (none stays at 0700), quietly, as the call's error is already set. */
-static void apply_delayed_quietly(pl_dir_recv *dr)
-{
-    while (dr->ndelayed > 0) {
-        pl_dir_mode *m = &dr->delayed[--dr->ndelayed];
-        int fd = pl_open_beneath(dr->topfd, m->name,
-                                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, 1);
-        if (fd >= 0) {
-            /* Nothing more to say on failure: the call failed already. */
-            if (fchmod(fd, m->mode & 0777) == 0)
-                pl_sync_dir(fd);
-            close(fd);
-        }
-        free(m->name);
-    }
-}
-
 /* ---- directory times ---- */
 
 /* Sets the time of the directory name (beneath the target) through its
@@ -456,9 +401,21 @@ static int existing_type(int dfd, const char *base)
 static int recv_dir(pl_dir_recv *dr, int pfd, const char *base, uint32_t mode,
                     pl_error *err)
 {
-    int created = mkdirat(pfd, base, 0700) == 0;
-    if (!created && errno != EEXIST)
-        return pl_fail_io(err, errno, recv_show(dr));
+    /* Only directories made here get the sender's mode: an existing one
+     * (say /tmp) keeps its own. One whose mode lacks u+wx is made at 0700
+     * and gets its mode at the end (dirmodes.h); the others are made with
+     * their mode, never passing through 0700. */
+    mode = mode ? mode & 0777 : 0755;
+    int delayed = (mode & 0700) != 0700, created;
+    if (delayed) {
+        created = pl_dirmodes_mkdir(dr, pfd, base, mode, recv_show(dr), err);
+        if (created < 0)
+            return -1;
+    } else {
+        created = mkdirat(pfd, base, mode) == 0;
+        if (!created && errno != EEXIST)
+            return pl_fail_io(err, errno, recv_show(dr));
+    }
     if (created && pl_sync_dir(pfd))
         return pl_fail_io(err, errno, recv_show(dr));
     int fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -470,23 +427,9 @@ static int recv_dir(pl_dir_recv *dr, int pfd, const char *base, uint32_t mode,
         return pl_fail_io(err, errno, recv_show(dr));
     }
     int rc = 0;
-    /* Only directories made here get the sender's mode: an existing one
-     * (say /tmp) keeps its own. */
-    if (created) {
-        mode = mode ? mode & 0777 : 0755;
-        if ((mode & 0700) != 0700) {
-            if (dr->ndelayed >= PL_DIR_MAX_DELAYED)
-                rc = pl_fail_status(
-                    err, PIPELINE__V1__CODE__CODE_RESOURCE_EXHAUSTED,
-                    "%s: more than %d directories without write permission "
-                    "in one transfer",
-                    recv_show(dr), PL_DIR_MAX_DELAYED);
-            else if (delay_mode(dr, mode))
-                rc = pl_fail(err, PL_ERR_NOMEM, "out of memory");
-        } else if (fchmod(fd, mode) || pl_sync_dir(fd)) {
-            rc = pl_fail_io(err, errno, recv_show(dr));
-        }
-    }
+    /* The umask took bits from mkdir's mode. */
+    if (created && !delayed && (fchmod(fd, mode) || pl_sync_dir(fd)))
+        rc = pl_fail_io(err, errno, recv_show(dr));
     close(fd);
     return rc;
 }
@@ -669,7 +612,10 @@ static int recv_tree(pl_dir_recv *dr, int *ended, pl_error *err)
                                     (unsigned long long)f->end->total_length);
             else {
                 leave_dirs(dr, NULL);
-                rc = apply_delayed(dr, err);
+                if (pl_dirmodes_apply(dr, dr->name)) {
+                    int e = errno;
+                    rc = pl_fail_io(err, e, recv_show(dr));
+                }
             }
             break;
         case PIPELINE__V1__FRAME__BODY_STATUS:
@@ -694,13 +640,14 @@ int pl_dir_recv_tree(pl_dir_recv *dr, int *ended, pl_error *err)
     int rc = recv_tree(dr, ended, err);
     if (rc) {
         dr->ntimes = 0; /* the call failed: times do not matter */
-        apply_delayed_quietly(dr);
+        pl_dirmodes_apply_quietly(dr);
     }
     return rc;
 }
 
 void pl_dir_recv_free(pl_dir_recv *dr)
 {
+    pl_dirmodes_untrack(dr);
     for (size_t i = 0; i < dr->ndelayed; i++)
         free(dr->delayed[i].name);
     free(dr->delayed);

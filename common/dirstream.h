@@ -74,6 +74,13 @@ typedef struct pl_dir_time {
 typedef struct pl_dir_recv {
     pl_stream *st;
     int topfd; /* the target directory; the caller's */
+    /* A new top directory held at 0700 until the end (server PutDir):
+     * see pl_dir_recv_hold_top. */
+    int top_held;
+    uint32_t top_mode;
+    /* Listed for pl_dir_recv_stop_all (pl_dir_recv_track). */
+    int tracked;
+    struct pl_dir_recv *next_tracked, *prev_tracked;
     int with_sha;
     /* Entries that carry a modification time get it (files before their
      * rename, symlinks after, directories once their last entry arrived);
@@ -104,6 +111,31 @@ typedef struct pl_dir_recv {
  * failed entry it was not, and the caller drains the rest (server) or drops the
  * connection (client). */
 int pl_dir_recv_tree(pl_dir_recv *dr, int *ended, pl_error *err);
+/* Releases everything, and the listing of pl_dir_recv_track: call it
+ * before closing topfd. */
 void pl_dir_recv_free(pl_dir_recv *dr);
+
+/* For a server, which may stop while transfers are in flight.
+ *
+ * pl_dir_recv_track lists dr (before it creates anything) so that
+ * pl_dir_recv_stop_all can apply the modes it still owes; it fails with
+ * CODE_UNAVAILABLE once the server is stopping.
+ *
+ * pl_dir_recv_hold_top: the caller created dr->topfd; it stays at 0700
+ * (so a read-only mode cannot stop its own entries) until
+ * pl_dir_recv_release_top gives it mode. Once the server is stopping it
+ * gets mode at once and -1 is returned (CODE_UNAVAILABLE in err).
+ * pl_dir_recv_release_top returns -1 with errno when fchmod fails; it does
+ * nothing (0) when the top is not held, or no longer (given its mode by
+ * pl_dir_recv_stop_all).
+ *
+ * pl_dir_recv_stop_all gives the directories every listed transfer
+ * created their modes (deepest first, then the top), as a failed transfer
+ * does, and reports each transfer's label and count. Afterwards no
+ * directory is put at 0700 again: creating one fails (CODE_UNAVAILABLE). */
+int pl_dir_recv_track(pl_dir_recv *dr, pl_error *err);
+int pl_dir_recv_hold_top(pl_dir_recv *dr, uint32_t mode, pl_error *err);
+int pl_dir_recv_release_top(pl_dir_recv *dr);
+void pl_dir_recv_stop_all(void (*report)(const char *label, size_t dirs));
 
 #endif

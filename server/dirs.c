@@ -56,22 +56,29 @@ int pl_handle_put_dir(pl_session *s, pl_frame *req)
     if (pl_srv_path_open(s, &r->path, 1, &p, &err) ||
         (r->mtime && pl_filetime_from_wire(r->mtime, &mtime, p.show, &err)))
         goto failed;
+    dr.label = p.show;
+    /* Listed before anything is created: a server stopping mid-transfer
+     * gives the directories made so far their modes (dirmodes.h). */
+    if (pl_dir_recv_track(&dr, &err))
+        goto failed;
     topfd = pl_mkdirs_beneath(p.rootfd, p.path, 0755, p.beneath, &created);
-    /* A new top directory gets its mode at the end, so a read-only mode
-     * cannot stop its own entries; until then only we may use it. */
-    if (topfd < 0 || (created && fchmod(topfd, 0700))) {
+    if (topfd < 0) {
         pl_srv_errno(&p, errno, &err);
         goto failed;
     }
+    dr.topfd = topfd;
+    /* A new top directory gets its mode at the end, so a read-only mode
+     * cannot stop its own entries; until then only we may use it. */
+    if (created &&
+        pl_dir_recv_hold_top(&dr, r->mode ? r->mode & 0777 : 0755, &err))
+        goto failed;
     if (pl_stream_init(&st, &s->ch, &err))
         goto failed;
     dr.st = &st;
-    dr.topfd = topfd;
     dr.with_sha = r->checksum;
     dr.keep_times = 1; /* the entries that carry one (-p) */
     dr.warn = log_warning;
     dr.arg = &lg;
-    dr.label = p.show;
     if (pl_dir_recv_tree(&dr, &ended, &err))
         goto failed;
     /* Last, as for the directories inside: writing entries changed it. */
@@ -79,16 +86,14 @@ int pl_handle_put_dir(pl_session *s, pl_frame *req)
                                         {.tv_nsec = UTIME_OMIT}, mtime}))
         pl_log("%s: put-dir %s: cannot set its modification time: %s", s->peer,
                p.show, strerror(errno));
-    if (created && (fchmod(topfd, r->mode ? r->mode & 0777 : 0755) ||
-                    pl_sync_dir(topfd))) {
-        created = 0; /* the failed path would try the same again */
+    if (pl_dir_recv_release_top(&dr) || (created && pl_sync_dir(topfd))) {
         pl_srv_errno(&p, errno, &err);
         goto failed;
     }
+    pl_dir_recv_free(&dr); /* before topfd is closed */
     close(topfd);
     log_done(s, "put-dir", p.show, dr.entries, dr.files, dr.bytes, t0);
     rc = pl_srv_send_result(s, dr.bytes, NULL, dr.files, dr.entries, NULL);
-    pl_dir_recv_free(&dr);
     pl_stream_free(&st);
     pl_srv_path_close(&p);
     pl_frame_free(req);
@@ -97,12 +102,12 @@ int pl_handle_put_dir(pl_session *s, pl_frame *req)
 failed:
     /* A new top directory gets its mode on this path too: never left at
      * the 0700 it had while being filled. */
-    if (topfd >= 0 && created && fchmod(topfd, r->mode ? r->mode & 0777 : 0755))
+    if (pl_dir_recv_release_top(&dr))
         pl_log("%s: put-dir %s: cannot set its mode: %s", s->peer, p.show,
                strerror(errno));
+    pl_dir_recv_free(&dr); /* before topfd is closed */
     if (topfd >= 0)
         close(topfd);
-    pl_dir_recv_free(&dr);
     pl_stream_free(&st);
     rc = pl_srv_end_failed(s, "put-dir", p.show, &err, DIR_STREAM, ended);
     pl_srv_path_close(&p);

@@ -4,6 +4,7 @@
 #include "atomic_file.h"
 #include "busy.h"
 #include "channel.h"
+#include "dirstream.h"
 #include "log.h"
 #include "session.h"
 
@@ -36,6 +37,12 @@ static void log_removed(const char *label, uint64_t bytes)
     pl_log("stopping: removed the unfinished upload of %s (%llu bytes "
            "received)",
            label, (unsigned long long)bytes);
+}
+
+static void log_modes(const char *label, size_t dirs)
+{
+    pl_log("stopping: put-dir %s: gave %zu director%s their modes", label, dirs,
+           dirs == 1 ? "y" : "ies");
 }
 
 /* Each connection thread allocates from one of glibc's per-thread arenas,
@@ -211,6 +218,8 @@ int pl_server_run(pl_server *s, pl_error *err)
     pl_log("stopping on SIG%s", sig ? sig : "?");
     pl_active_log_aborted();
     pl_atomic_remove_all(log_removed);
+    /* After the temporaries: a read-only directory would keep them. */
+    pl_dir_recv_stop_all(log_modes);
     pl_exec_shutdown();
     return 0;
 }

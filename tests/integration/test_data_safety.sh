@@ -1,8 +1,9 @@
 #!/bin/bash
 # Data safety around failures: SIGTERM mid-upload leaves no temporary,
 # stale temporaries of a killed server are removed at start (only ours,
-# only regular files, never one a live writer holds), and a failed PutDir
-# leaves no directory at the 0700 it had while being filled.
+# only regular files, never one a live writer holds), and a PutDir that
+# fails or is cut short by SIGTERM leaves no directory at the 0700 it had
+# while being filled.
 . "$(dirname "$0")/lib.sh"
 
 # temps DIR: the .incomplete files beneath DIR, one per line.
@@ -90,14 +91,45 @@ for transport in unix tcp; do
     printf 'partial data' >&7
     putdir stall /pd-stall >"$T/stall.out" 2>&1 &
     stall=$!
-    check "two uploads in flight, each with its temporary" \
-        wait_for eval '[ "$(temps "$R" | wc -l)" = 2 ]'
+    # And a real send-dir of a tree whose directories are not 0700, cut
+    # short in a big (sparse) file inside a read-only directory.
+    D="$TESTROOT/tree-$transport"
+    mkdir -p "$D/ro/sub"
+    truncate -s 4G "$D/ro/big"
+    chmod 555 "$D/ro/sub"
+    chmod 550 "$D/ro"
+    chmod 750 "$D"
+    tpl send-dir -q "$D" /sd >/dev/null 2>&1 &
+    senddir=$!
+    check "three uploads in flight, each with its temporary" \
+        wait_for eval '[ "$(temps "$R" | wc -l)" = 3 ]'
     kill -TERM "$SERVER_PID"
     wait "$SERVER_PID"
     SERVER_PID=
     check "after SIGTERM no temporary is left ($(temps "$R" | tr '\n' ' '))" \
         eval '! has_temps "$R"'
     check "and no partial file under a real name" test ! -e "$R/up/dest"
+    # A PutDir cut short by the stop keeps what it completed, and the
+    # directories it made have their modes, as when it fails: none is
+    # left at the 0700 it had while being filled.
+    check "stopped PutDir: the new top directory has its mode, 750 ($(mode_of "$R/pd-stall"))" \
+        test "$(mode_of "$R/pd-stall")" = 750
+    check "stopped PutDir: a created directory has its delayed mode, 500 ($(mode_of "$R/pd-stall/ro"))" \
+        test "$(mode_of "$R/pd-stall/ro")" = 500
+    check "stopped PutDir: and its child, 555 ($(mode_of "$R/pd-stall/ro/inner"))" \
+        test "$(mode_of "$R/pd-stall/ro/inner")" = 555
+    check "stopped send-dir: the top directory has its mode, 750 ($(mode_of "$R/sd"))" \
+        test "$(mode_of "$R/sd")" = 750
+    check "stopped send-dir: the read-only directory has its mode, 550 ($(mode_of "$R/sd/ro"))" \
+        test "$(mode_of "$R/sd/ro")" = 550
+    check "stopped send-dir: no partial file under a real name" \
+        test ! -e "$R/sd/ro/big"
+    check "no directory left at 0700 ($(find "$R" -type d -perm 700 | tr '\n' ' '))" \
+        test -z "$(find "$R" -type d -perm 700)"
+    check "the server logged the modes it applied at the stop" \
+        grep -q "stopping: put-dir /pd-stall: gave 3 directories their modes" "$T/server.log"
+    wait "$senddir" 2>/dev/null
+    rm -rf "$D"
     exec 7>&-
     kill "$upload" "$stall" 2>/dev/null
     wait "$upload" "$stall" 2>/dev/null
