@@ -139,4 +139,7 @@ check "... it logged the refusal" grep -q "invalid modification time" "$T/server
 
 chmod -R u+w "$L" "$R"
 stop_server
+# ASan/UBSan builds report at exit.
+check "server log is free of sanitizer reports" \
+    eval '! grep -qE "Sanitizer|runtime error" "$T/server.log"'
 finish

@@ -91,6 +91,9 @@ def _parser() -> argparse.ArgumentParser:
         sf = sub.add_parser(name, help=what)
         sf.add_argument("--checksum", action="store_true",
                         help="compare a SHA-256 computed on both ends")
+        sf.add_argument("-p", "--preserve", action="store_true",
+                        help="keep modification times (without it what is "
+                        "written gets the time it was written, as with cp)")
         sf.add_argument(src)
         sf.add_argument(dst)
     return p
@@ -138,13 +141,17 @@ def _exec(c: Client, args: argparse.Namespace) -> int:
 
 def _transfer(c: Client, args: argparse.Namespace) -> int:
     if args.cmd == "put-file":
-        r = c.put_file(args.local, args.remote, checksum=args.checksum)
+        r = c.put_file(args.local, args.remote, checksum=args.checksum,
+                       preserve=args.preserve)
     elif args.cmd == "get-file":
-        r = c.get_file(args.remote, args.local, checksum=args.checksum)
+        r = c.get_file(args.remote, args.local, checksum=args.checksum,
+                       preserve=args.preserve)
     elif args.cmd == "put-dir":
-        r = c.put_dir(args.local, args.remote, checksum=args.checksum)
+        r = c.put_dir(args.local, args.remote, checksum=args.checksum,
+                       preserve=args.preserve)
     else:
-        r = c.get_dir(args.remote, args.local, checksum=args.checksum)
+        r = c.get_dir(args.remote, args.local, checksum=args.checksum,
+                       preserve=args.preserve)
     if r.sha256 is not None:
         print("%s  %s" % (r.sha256.hex(), r.local))
     return 0

@@ -64,3 +64,8 @@ def test_file_commands(pipeline_server, tmp_path):
     assert (tmp_path / "out").read_bytes() == b"data"
     assert p.stdout.split()[0].decode() == \
         "3a6eb0790f39ac87c94f3856b2dd2c5d110e6811602261a9a923d3bb23adc8b7"
+    # -p: the copy keeps the source's modification time.
+    os.utime(tmp_path / "d" / "f", ns=(0, 981173106_123456789))
+    assert run(addr + ["put-file", "-p", str(tmp_path / "d" / "f"),
+                       str(tmp_path / "kept")]).returncode == 0
+    assert os.stat(tmp_path / "kept").st_mtime_ns == 981173106_123456789
