@@ -149,6 +149,9 @@ static int connect_once(pl_client **out, const pl_client_opts *o, int cipher,
     c->attestation = kc.info;
     pl_escape_str(hello->software, c->server_software,
                   sizeof c->server_software);
+    for (size_t i = 0; i < hello->n_features; i++)
+        if (strcmp(hello->features[i], "mtime") == 0)
+            c->server_times = 1;
     pipeline__v1__hello__free_unpacked(hello, NULL);
     memcpy(c->server_key, c->ch.remote_key, 32);
     c->recorded_key = kc.recorded;

@@ -55,6 +55,7 @@ struct pl_client {
     int recorded_key; /* first contact: the key went into known_servers */
     pl_attest_info *attestation; /* the verified document; NULL if none */
     int cipher;                  /* the suite in use (noise_cipher) */
+    int server_times;            /* its Hello offers "mtime": -p can work */
 };
 
 /* Public entry points accept err == NULL; inside there is always one. */

@@ -51,6 +51,8 @@ int pl_client_put_dir(pl_client *c, const char *localdir, const char *remotedir,
     memset(r, 0, sizeof *r);
     if (!remotedir[0])
         return pl_fail(err, PL_ERR_USAGE, "empty remote directory");
+    if (pl_client_check_times(c, o, err))
+        return -1;
     int dfd = open(localdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     struct stat sb;
     if (dfd < 0 || fstat(dfd, &sb)) {
@@ -153,6 +155,8 @@ int pl_client_get_dir(pl_client *c, const char *remotedir, const char *localdir,
     memset(r, 0, sizeof *r);
     if (!remotedir[0] || !localdir[0])
         return pl_fail(err, PL_ERR_USAGE, "empty directory name");
+    if (pl_client_check_times(c, o, err))
+        return -1;
     int created = 0;
     int topfd = pl_mkdirs_beneath(AT_FDCWD, localdir, 0777, 0, &created);
     if (topfd < 0)

@@ -39,6 +39,19 @@ int pl_client_xfer_init(pl_client *c, pl_stream *st, const pl_transfer_opts *o,
     return 0;
 }
 
+int pl_client_check_times(const pl_client *c, const pl_transfer_opts *o,
+                          pl_error *err)
+{
+    if (!o || !o->keep_times || c->server_times)
+        return 0;
+    pl_fail(err, PL_ERR_REMOTE,
+            "the server (%s) cannot keep modification times (it predates "
+            "-p): update it, or copy without -p",
+            c->server_software);
+    err->status = PIPELINE__V1__CODE__CODE_UNIMPLEMENTED;
+    return -1;
+}
+
 void pl_client_drop(pl_client *c)
 {
     shutdown(c->ch.fd, SHUT_RDWR);
@@ -194,6 +207,8 @@ int pl_client_put_file(pl_client *c, const char *local, const char *remote,
     int is_stdin = strcmp(local, "-") == 0;
     if (rl == 0)
         return pl_fail(err, PL_ERR_USAGE, "empty remote path");
+    if (!is_stdin && pl_client_check_times(c, o, err))
+        return -1;
     if (remote[rl - 1] == '/') {
         if (is_stdin)
             return pl_fail(err, PL_ERR_USAGE,
@@ -317,6 +332,8 @@ int pl_client_get_file(pl_client *c, const char *remote, const char *local,
         return pl_client_get_fd(c, remote, STDOUT_FILENO, o, r, err);
     if (!local[0])
         return pl_fail(err, PL_ERR_USAGE, "empty local path");
+    if (pl_client_check_times(c, o, err))
+        return -1;
     char path[PATH_MAX];
     struct stat sb;
     size_t ll = strlen(local);

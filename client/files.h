@@ -27,6 +27,10 @@ int pl_client_xfer_init(pl_client *c, struct pl_stream *st,
  * of the call with EndOfStream(stream) and fail with the Status. */
 int pl_client_early_status(pl_client *c, struct pl_stream *st, int stream,
                            pl_error *err);
+/* Fails, before anything is sent or created, when o asks to keep times
+ * and the server would silently drop them (its Hello lacks "mtime"). */
+int pl_client_check_times(const pl_client *c, const pl_transfer_opts *o,
+                          pl_error *err);
 /* Makes the connection unusable after a call broke off half way. */
 void pl_client_drop(pl_client *c);
 /* Waits for the TransferResult of a put call. */

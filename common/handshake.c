@@ -10,8 +10,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static const char *const features[] = {"ping",     "exec",    "put-file",
-                                       "get-file", "put-dir", "get-dir"};
+/* The calls, and "mtime": the file calls carry FileTime fields (-p). */
+static const char *const features[] = {
+    "ping", "exec", "put-file", "get-file", "put-dir", "get-dir", "mtime"};
 
 /* Packs our Hello into buf; returns its length, 0 when it does not fit. */
 static size_t pack_hello(uint8_t *buf, size_t cap, const uint8_t *attestation,

@@ -680,6 +680,41 @@ START_TEST(times_putfile)
 }
 END_TEST
 
+/* The server says it keeps times; a client asked to keep them refuses a
+ * server that does not (an older one would drop them silently). */
+START_TEST(times_need_the_feature)
+{
+    start_server(NULL, 0);
+    write_file("src", "x\n");
+    pl_client *c = connect_client();
+    ck_assert_int_eq(c->server_times, 1);
+    c->server_times = 0; /* as if the server predated -p */
+    pl_transfer_opts o = {.keep_times = 1};
+    pl_transfer_result r;
+    pl_error err;
+    ck_assert_int_eq(pl_client_put_file(c, at("src"), at("dst"), &o, &r, &err),
+                     -1);
+    ck_assert_msg(err.code == PL_ERR_REMOTE &&
+                      err.status == PIPELINE__V1__CODE__CODE_UNIMPLEMENTED &&
+                      strstr(err.msg, "cannot keep modification times"),
+                  "%d %s", err.code, err.msg);
+    ck_assert_int_eq(pl_client_get_file(c, at("src"), at("got"), &o, &r, &err),
+                     -1);
+    ck_assert_int_eq(pl_client_put_dir(c, top, at("dirup"), &o, &r, &err), -1);
+    ck_assert_int_eq(
+        pl_client_get_dir(c, at("src"), at("dirdown"), &o, &r, &err), -1);
+    ck_assert(!exists("dst") && !exists("got"));
+    ck_assert(!exists("dirup") && !exists("dirdown"));
+    /* Without keep_times the same server is fine. */
+    o.keep_times = 0;
+    ck_assert_int_eq(pl_client_put_file(c, at("src"), at("dst"), &o, &r, &err),
+                     0);
+    ck_assert(file_is("dst", "x\n"));
+    pl_client_close(c);
+    cleanup();
+}
+END_TEST
+
 START_TEST(times_putdir)
 {
     start_server(NULL, 0);
@@ -1021,6 +1056,7 @@ static Suite *suite(void)
     tcase_add_test(tc, putfile_read_only_answers_early);
     tcase_add_test(tc, times_putfile);
     tcase_add_test(tc, times_putdir);
+    tcase_add_test(tc, times_need_the_feature);
     tcase_add_test(tc, times_client_refuses_bad_header);
     tcase_add_loop_test(tc, root_refuses_escapes, 0, 2);
     tcase_add_loop_test(tc, client_refuses_hostile_entries, 0, 2);

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Union
 
 from . import pipeline_pb2 as pb
 from ._files import (AtomicFile, TransferResult, early_status, recv_stream,
-                     send_stream, time_from_wire, time_to_wire)
+                     check_times, send_stream, time_from_wire,
+                     time_to_wire)
 from .errors import RemoteError, TransferError
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ def put_dir(c: "Client", local: Any, remote: Union[str, bytes],
             checksum: bool, warn: Warn, preserve: bool = False
             ) -> TransferResult:
     warn = warn or _default_warn
+    check_times(c, preserve)
     top = os.fsencode(local)
     st = os.stat(top)
     if not stat.S_ISDIR(st.st_mode):
@@ -194,6 +196,7 @@ def get_dir(c: "Client", remote: Union[str, bytes], local: Any,
             checksum: bool, warn: Warn, preserve: bool = False
             ) -> TransferResult:
     warn = warn or _default_warn
+    check_times(c, preserve)
     top = os.fsencode(local)
     rpath = remote if isinstance(remote, bytes) else os.fsencode(remote)
     c.send_frame(pb.Frame(get_dir=pb.GetDirRequest(path=rpath,

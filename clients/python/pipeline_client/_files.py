@@ -46,6 +46,16 @@ def time_to_wire(ns: int) -> pb.FileTime:
     return pb.FileTime(sec=ns // 10**9, nsec=ns % 10**9)
 
 
+def check_times(c: "Client", preserve: bool) -> None:
+    """preserve needs a server that says it keeps times ("mtime" in its
+    Hello): an older one would drop them silently."""
+    if preserve and (c.server_hello is None or
+                     "mtime" not in c.server_hello.features):
+        raise TransferError("the server cannot keep modification times (it "
+                            "predates preserve): update it, or copy "
+                            "without preserve")
+
+
 def time_from_wire(c: "Client", ft: pb.FileTime, what: str) -> int:
     """Nanoseconds from a FileTime the server sent; a nanosecond count of a
     second or more is refused (and the connection, mid-call, dropped)."""
@@ -110,6 +120,7 @@ def put_file(c: "Client", local: Any, remote: Union[str, bytes],
     rpath = _b(remote)
     if not rpath:
         raise ValueError("put_file: empty remote path")
+    check_times(c, preserve)
     opened = None
     mtime = None
     if hasattr(local, "read"):
@@ -245,6 +256,7 @@ def get_file(c: "Client", remote: Union[str, bytes], local: Any,
     rpath = _b(remote)
     if not rpath:
         raise ValueError("get_file: empty remote path")
+    check_times(c, preserve)
     what = os.fsdecode(rpath)
     c.send_frame(pb.Frame(get_file=pb.GetFileRequest(path=rpath,
                                                      checksum=checksum)))

@@ -57,7 +57,9 @@ MAX_FRAME = MAX_MSG - TAG_LEN
 # Data payload that always fits a frame with its protobuf headers
 # (PL_CHUNK_MAX in the C code).
 MAX_CHUNK = 65487
-FEATURES = ["ping", "exec", "put-file", "get-file", "put-dir", "get-dir"]
+# The calls, and "mtime": the file calls understand FileTime fields.
+FEATURES = ["ping", "exec", "put-file", "get-file", "put-dir", "get-dir",
+            "mtime"]
 
 KeySpec = Union[None, KeyPair, bytes, PathLike]
 ServerKeySpec = Union[None, bytes, str]

@@ -195,3 +195,19 @@ def test_bad_mtime_is_refused(pipeline_client, tmp_path):
     assert "invalid modification time" in f.status.message
     assert not dest.exists()
     c.ping()  # the connection (and the server) carry on
+
+
+def test_preserve_needs_a_server_that_keeps_times(pipeline_client, tmp_path):
+    src = tmp_path / "src"
+    src.write_text("x\n")
+    assert "mtime" in pipeline_client.server_hello.features
+    del pipeline_client.server_hello.features[:]  # as an older server's
+    with pytest.raises(pc.TransferError, match="cannot keep modification"):
+        pipeline_client.put_file(src, str(tmp_path / "dst"), preserve=True)
+    with pytest.raises(pc.TransferError, match="cannot keep modification"):
+        pipeline_client.get_dir(str(tmp_path), tmp_path / "down",
+                                preserve=True)
+    assert not (tmp_path / "dst").exists()
+    assert not (tmp_path / "down").exists()
+    pipeline_client.put_file(src, str(tmp_path / "dst"))
+    assert (tmp_path / "dst").read_text() == "x\n"
