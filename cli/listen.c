@@ -105,6 +105,7 @@ static int listen_address(cli_global *g, const char *address, long long cid,
 
 int listen_main(cli_global *g, int argc, char **argv)
 {
+    pl_server_block_signals(); /* before anything is created */
     enum {
         OPT_AUTH = OPT_SUB_BASE,
         OPT_MAXCONN,

@@ -21,6 +21,28 @@
 
 static volatile sig_atomic_t stop_requested, hup_requested;
 
+/* The signals that stop the server (SIGHUP: or reopen its log). They are
+ * blocked from the start of `listen` (pl_server_block_signals) and taken
+ * only inside the accept loop's ppoll, with its mask: one that arrives at
+ * any moment of start-up waits, pending, and ends the first wait at once;
+ * one that arrives between the loop's check of the flag and its wait
+ * cannot be lost; and none lands in a connection thread, whose mask
+ * keeps them blocked. */
+static void stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+}
+
+void pl_server_block_signals(void)
+{
+    sigset_t set;
+    stop_signals(&set);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
 static void on_stop(int sig)
 {
     stop_requested = sig;
@@ -154,7 +176,17 @@ static void spawn_connection(pl_server *s, pl_busy_set *busy, int fd,
 
 int pl_server_run(pl_server *s, pl_error *err)
 {
+    /* Blocked here too (for callers other than `listen`); the wait's mask
+     * takes them whatever mask we inherited: started with them blocked,
+     * the server would otherwise never stop. */
+    sigset_t stops, wait_mask;
+    stop_signals(&stops);
+    pthread_sigmask(SIG_BLOCK, &stops, &wait_mask);
+    sigdelset(&wait_mask, SIGINT);
+    sigdelset(&wait_mask, SIGTERM);
+    sigdelset(&wait_mask, SIGHUP);
     struct sigaction sa = {0};
+    sa.sa_mask = stops;
     sa.sa_handler = on_stop;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
@@ -195,7 +227,9 @@ int pl_server_run(pl_server *s, pl_error *err)
         }
         p[0] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
         int nb = pl_busy_pollfds(&busy, p + 1);
-        int rc = poll(p, 1 + (nfds_t)nb, pl_busy_timeout(&busy, 500));
+        int ms = pl_busy_timeout(&busy, 500);
+        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+        int rc = ppoll(p, 1 + (nfds_t)nb, &ts, &wait_mask);
         pl_busy_service(&busy, p + 1, rc > 0 ? nb : 0);
         if (rc <= 0 || !(p[0].revents & POLLIN))
             continue;

@@ -33,6 +33,11 @@ int pl_server_open(pl_server *s, const pl_address *a, const pl_keypair *key,
  * (logrotate). At the stop, calls still running are logged as aborted,
  * temporaries of unfinished uploads removed, commands terminated. */
 int pl_server_run(pl_server *s, pl_error *err);
+/* Blocks the stop signals in the calling thread (and the threads it starts
+ * later): call it first thing, so one sent during start-up stops the
+ * server cleanly once pl_server_run waits (exit 0, socket removed) rather
+ * than killing it half-started. */
+void pl_server_block_signals(void);
 void pl_server_close(pl_server *s);
 
 /* Removes temporaries left by a dead receiver beneath root (stale.c says
