@@ -99,7 +99,7 @@ int pl_dirmodes_mkdir(pl_dir_recv *dr, int pfd, const char *base, uint32_t mode,
     } else if (mkdirat(pfd, base, 0700)) {
         rc = errno == EEXIST ? 0 : pl_fail_io(err, errno, show);
     } else if (dr->ndelayed >= PL_DIR_MAX_DELAYED) {
-        fchmodat(pfd, base, mode, AT_SYMLINK_NOFOLLOW);
+        unlinkat(pfd, base, AT_REMOVEDIR); /* just made, still empty */
         rc = pl_fail_status(err, PIPELINE__V1__CODE__CODE_RESOURCE_EXHAUSTED,
                             "%s: more than %d directories without write "
                             "permission in one transfer",

@@ -15,8 +15,9 @@
 /* Creates the directory base in pfd, at 0700, and remembers mode for it
  * (mode lacks u+wx). 1 when it was created, 0 when something was there
  * already (nothing remembered), -1 with err set: the server is stopping
- * (nothing created), too many delayed modes or no memory (the directory
- * gets its mode at once), or mkdir failed. show names it in messages. */
+ * (nothing created), too many delayed modes (the new directory is
+ * removed again), no memory (it gets its mode at once), or mkdir failed.
+ * show names it in messages. */
 int pl_dirmodes_mkdir(pl_dir_recv *dr, int pfd, const char *base, uint32_t mode,
                       const char *show, pl_error *err);
 

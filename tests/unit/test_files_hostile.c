@@ -9,6 +9,7 @@
  */
 #include "beneath.h"
 #include "client.h"
+#include "dirstream.h"
 #include "files.h"
 #include "handshake.h"
 #include "server.h"
@@ -556,6 +557,58 @@ START_TEST(putfile_unexpected_frame_closes)
 }
 END_TEST
 
+/* ---- PutDir: delayed modes ---- */
+
+static int mode_at(const char *rel)
+{
+    struct stat st;
+    return lstat(at(rel), &st) ? -1 : (int)(st.st_mode & 07777);
+}
+
+static void dir_entry_mode(pl_channel *ch, const char *name, uint32_t mode)
+{
+    Pipeline__V1__DirEntry e = PIPELINE__V1__DIR_ENTRY__INIT;
+    e.name.data = (uint8_t *)name;
+    e.name.len = strlen(name);
+    e.type = E_DIR;
+    e.mode = mode;
+    pl_frame f = PIPELINE__V1__FRAME__INIT;
+    f.body_case = PIPELINE__V1__FRAME__BODY_DIR_ENTRY;
+    f.dir_entry = &e;
+    pl_error err;
+    ck_assert_msg(pl_channel_send(ch, &f, &err) == 0, "%s", err.msg);
+}
+
+/* One directory more than a receiver remembers delayed modes for: the
+ * call fails with RESOURCE_EXHAUSTED, the one over the limit is not made,
+ * and every one made has its mode (none is left at 0700). */
+START_TEST(putdir_delayed_mode_limit)
+{
+    start_server(NULL, 0);
+    pl_client *c = connect_client();
+    put_dir_req(c, at("target"));
+    char name[32];
+    for (int i = 0; i <= PL_DIR_MAX_DELAYED; i++) {
+        snprintf(name, sizeof name, "d%d", i);
+        dir_entry_mode(&c->ch, name, 0500);
+    }
+    end(&c->ch, DIR_STREAM, PL_DIR_MAX_DELAYED + 1, NULL);
+    char *msg = expect_status(c, PIPELINE__V1__CODE__CODE_RESOURCE_EXHAUSTED);
+    ck_assert_msg(strstr(msg, "without write permission"), "%s", msg);
+    ck_assert_int_eq(mode_at("target"), 0755);
+    for (int i = 0; i < PL_DIR_MAX_DELAYED; i++) {
+        snprintf(name, sizeof name, "target/d%d", i);
+        ck_assert_msg(mode_at(name) == 0500, "%s: mode %o", name,
+                      mode_at(name));
+    }
+    snprintf(name, sizeof name, "target/d%d", PL_DIR_MAX_DELAYED);
+    ck_assert_msg(!exists(name), "%s was made", name);
+    still_usable(c);
+    pl_client_close(c);
+    cleanup();
+}
+END_TEST
+
 START_TEST(putfile_client_vanishes)
 {
     start_server(NULL, 0);
@@ -1052,6 +1105,7 @@ static Suite *suite(void)
     tcase_add_test(tc, putfile_wrong_digest);
     tcase_add_test(tc, putfile_nul_in_path);
     tcase_add_test(tc, putfile_unexpected_frame_closes);
+    tcase_add_test(tc, putdir_delayed_mode_limit);
     tcase_add_test(tc, putfile_client_vanishes);
     tcase_add_test(tc, putfile_read_only_answers_early);
     tcase_add_test(tc, times_putfile);
