@@ -20,6 +20,9 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# pipeline opens libcrypto.so.3 when it first needs it (common/ossl.h),
+# which dpkg-shlibdeps cannot see.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libssl3")
 # A shlibs file for libpipeline-client.so.1, so packages built against it
 # get a Depends on this one; CPack adds the ldconfig call (postinst/postrm)
 # for the library in /usr/lib.

@@ -69,10 +69,21 @@ function(pipeline_link_archives target mode)
     $<TARGET_PROPERTY:pipeline_server,INTERFACE_INCLUDE_DIRECTORIES>
     $<TARGET_PROPERTY:pipeline_client,INTERFACE_INCLUDE_DIRECTORIES>)
   if(mode STREQUAL SHARED_LIBC)
+    # No libcrypto at all: common/ossl_dlopen/ opens libcrypto.so.3 when
+    # attestation or a warm AEAD direction first needs it (common/ossl.h).
+    # Any call that bypasses the table fails to link here.
     set(libs ${PL_STATIC_LIBS})
+    list(REMOVE_ITEM libs ${PIPELINE_crypto_STATIC})
     if(NOT PIPELINE_CBOR_STATIC)
       list(APPEND libs PkgConfig::LIBCBOR)
     endif()
+    if(NOT TARGET pipeline_ossl_dlopen)
+      add_library(pipeline_ossl_dlopen OBJECT common/ossl_dlopen/ossl_dlopen.c)
+      target_include_directories(pipeline_ossl_dlopen PRIVATE common
+        $<TARGET_PROPERTY:PkgConfig::LIBCRYPTO,INTERFACE_INCLUDE_DIRECTORIES>)
+    endif()
+    # The object before the archives: its table wins over ossl_direct.c.
+    target_sources(${target} PRIVATE $<TARGET_OBJECTS:pipeline_ossl_dlopen>)
     target_link_libraries(${target} PRIVATE -Wl,--start-group
       $<TARGET_FILE:pipeline_server> $<TARGET_FILE:pipeline_client>
       $<TARGET_FILE:pipeline_common> $<TARGET_FILE:pipeline_proto>

@@ -192,7 +192,8 @@ static int verify(const uint8_t *doc, size_t len, const pl_attest_expect *exp,
     }
     rc = 0;
 out:
-    EVP_PKEY_free(leaf_key);
+    if (leaf_key)
+        EVP_PKEY_free(leaf_key);
     pl_attest_doc_free(&d);
     return rc;
 }
@@ -208,7 +209,7 @@ int pl_attest_verify(const uint8_t *doc, size_t len,
     int rc = verify(doc, len, exp, server_key, info, err);
     /* OpenSSL queues its reasons per thread; ours are in err. A cache hit
      * never touched OpenSSL: do not start it up just to clear nothing. */
-    if (!info->from_cache)
+    if (!info->from_cache && pl_ossl_loaded())
         ERR_clear_error();
     return rc;
 }

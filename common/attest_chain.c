@@ -169,6 +169,8 @@ int pl_attest_chain_verify(const pl_attest_doc *d, const uint8_t *root_der,
                            pl_error *err)
 {
     *leaf_key = NULL;
+    if (pl_ossl_load())
+        return pl_fail(err, PL_ERR_CONFIG, "attestation: %s", pl_ossl_error());
     int rc = -1;
     X509 *leaf = NULL, *root = NULL;
     STACK_OF(X509) *bundle = sk_X509_new_null();

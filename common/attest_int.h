@@ -9,8 +9,8 @@
 
 #include "attest.h"
 
+#include "ossl.h"
 #include <cbor.h>
-#include <openssl/evp.h>
 
 /* Deepest nesting any valid document has is 3 (tag, array, map); room to
  * spare, and a bound that keeps libcbor's recursive free shallow. */

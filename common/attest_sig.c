@@ -12,6 +12,8 @@
 
 int pl_attest_sig_verify(const pl_attest_doc *d, EVP_PKEY *key, pl_error *err)
 {
+    if (pl_ossl_load())
+        return pl_fail(err, PL_ERR_CONFIG, "attestation: %s", pl_ossl_error());
     int rc = -1;
     unsigned char *der = NULL;
     EVP_MD_CTX *md = NULL;

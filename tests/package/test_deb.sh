@@ -23,8 +23,9 @@ check "Package: pipeline" [ "$(field Package)" = pipeline ]
 check "Version: the project's ($VERSION)" [ "$(field Version)" = "$VERSION" ]
 depends=$(field Depends)
 echo "     Depends: $depends"
-# What the binaries actually link, each as a Debian package dependency.
-for lib in libc6 libsodium23 libprotobuf-c1; do
+# What the binaries actually link (or, libssl3, open), each as a Debian
+# package dependency.
+for lib in libc6 libsodium23 libprotobuf-c1 libssl3; do
     check "Depends names $lib" grep -qE "(^|, )$lib( |,|$)" <<<"$depends"
 done
 check "Depends carries versions from the symbols files" grep -qE 'libc6 \(>= [0-9.]+\)' <<<"$depends"

@@ -16,9 +16,9 @@
  */
 #include "aead.h"
 #include "noise.h"
+#include "ossl.h"
 #include "sodium_prim.h"
 
-#include <openssl/evp.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +38,12 @@ struct noise_aead_ctx {
     uint64_t bytes; /* carried so far through libsodium */
 };
 
+/* libcrypto is opened on first use (ossl.h): only here, once a direction
+ * is warm, or at once for a cipher libsodium lacks. */
 static const EVP_CIPHER *evp_cipher(int cipher)
 {
+    if (pl_ossl_load())
+        return NULL;
     switch (cipher) {
     case NOISE_CIPHER_CHACHAPOLY:
         return EVP_chacha20_poly1305();
@@ -57,7 +61,7 @@ const char *noise_aead_backend(void)
 
 int noise_aead_available(int cipher)
 {
-    return evp_cipher(cipher) != NULL;
+    return noise_sodium_has(cipher) || evp_cipher(cipher) != NULL;
 }
 
 /* Both ciphers take a 12-byte nonce, OpenSSL's default IV length, so no
@@ -78,7 +82,7 @@ static EVP_CIPHER_CTX *evp_new(int cipher, const uint8_t key[32])
 
 noise_aead_ctx *noise_aead_new(int cipher, const uint8_t key[32])
 {
-    if (!evp_cipher(cipher))
+    if (!noise_aead_available(cipher))
         return NULL;
     noise_aead_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
@@ -99,7 +103,8 @@ void noise_aead_free(noise_aead_ctx *ctx)
 {
     if (!ctx)
         return;
-    EVP_CIPHER_CTX_free(ctx->evp); /* wipes the key schedule */
+    if (ctx->evp)                      /* never opened libcrypto otherwise */
+        EVP_CIPHER_CTX_free(ctx->evp); /* wipes the key schedule */
     sodium_memzero(ctx, sizeof *ctx);
     free(ctx);
 }
