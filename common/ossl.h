@@ -147,7 +147,8 @@ const char *pl_ossl_error(void);
 #define X509_STORE_CTX_free (pl_ossl.X509_STORE_CTX_free)
 #define X509_STORE_CTX_get0_chain (pl_ossl.X509_STORE_CTX_get0_chain)
 #define X509_STORE_CTX_get0_param (pl_ossl.X509_STORE_CTX_get0_param)
-#define X509_STORE_CTX_get_current_cert (pl_ossl.X509_STORE_CTX_get_current_cert)
+#define X509_STORE_CTX_get_current_cert                                        \
+    (pl_ossl.X509_STORE_CTX_get_current_cert)
 #define X509_STORE_CTX_get_error (pl_ossl.X509_STORE_CTX_get_error)
 #define X509_STORE_CTX_get_error_depth (pl_ossl.X509_STORE_CTX_get_error_depth)
 #define X509_STORE_CTX_init (pl_ossl.X509_STORE_CTX_init)
