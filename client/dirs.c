@@ -179,6 +179,13 @@ int pl_client_get_dir(pl_client *c, const char *remotedir, const char *localdir,
         dr.arg = o->arg;
     }
     dr.label = localdir;
+    /* Listed, so that a stop signal gives what it holds at 0700 its mode
+     * (pl_client_cleanup_on_signals). */
+    if (pl_dir_recv_track(&dr, err)) {
+        close(topfd);
+        pl_stream_free(&st);
+        return -1;
+    }
 
     Pipeline__V1__GetDirRequest req = PIPELINE__V1__GET_DIR_REQUEST__INIT;
     req.path.data = (uint8_t *)remotedir;
@@ -201,13 +208,13 @@ int pl_client_get_dir(pl_client *c, const char *remotedir, const char *localdir,
         pl_frame_free(res);
         rc = -1;
     }
-    close(topfd);
-    pl_stream_free(&st);
     r->bytes = dr.bytes;
     r->files = dr.files;
     r->entries = dr.entries;
     r->skipped = dr.skipped;
-    pl_dir_recv_free(&dr);
+    pl_dir_recv_free(&dr); /* off the stop list while topfd is still open */
+    close(topfd);
+    pl_stream_free(&st);
     if (rc) {
         /* Nothing arrived (say, no such remote directory): leave no empty
          * directory behind. */

@@ -367,8 +367,3 @@ int pl_client_get_file(pl_client *c, const char *remote, const char *local,
     snprintf(r->local, sizeof r->local, "%s", path); /* not cut short */
     return rc;
 }
-
-void pl_client_cleanup_on_signals(void)
-{
-    pl_atomic_cleanup_on_signals();
-}

@@ -8,42 +8,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* The temporary being written, for the signal handler of the CLI. Written
- * only by the main thread; the handler reads it. */
-static struct {
-    volatile sig_atomic_t armed;
-    int dirfd;
-    char tmp[NAME_MAX + 1];
-} tracked;
-static volatile sig_atomic_t tracking;
-
-static void on_fatal_signal(int sig)
-{
-    if (tracked.armed)
-        unlinkat(tracked.dirfd, tracked.tmp, 0);
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-void pl_atomic_cleanup_on_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_fatal_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    tracking = 1;
-}
 
 /* Every open temporary of this process, for pl_atomic_remove_all. */
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -111,21 +81,6 @@ int pl_atomic_is_temp_name(const char *name)
     return 1;
 }
 
-static void track(const pl_atomic_file *af)
-{
-    if (!tracking)
-        return;
-    tracked.armed = 0;
-    tracked.dirfd = af->dirfd;
-    memcpy(tracked.tmp, af->tmp, sizeof tracked.tmp);
-    tracked.armed = 1;
-}
-
-static void untrack(void)
-{
-    tracked.armed = 0;
-}
-
 static void random_tag(char *out, size_t n)
 {
     static const char set[] =
@@ -180,7 +135,6 @@ int pl_atomic_open(pl_atomic_file *af, int dirfd, const char *name,
         return pl_fail_status(err, PIPELINE__V1__CODE__CODE_UNAVAILABLE,
                               "%s: the server is stopping", af->label);
     }
-    track(af);
     return 0;
 }
 
@@ -268,7 +222,6 @@ void pl_atomic_abort(pl_atomic_file *af)
 {
     if (af->open) {
         unlinkat(af->dirfd, af->tmp, 0);
-        untrack();
     }
     release(af);
 }
@@ -308,7 +261,6 @@ int pl_atomic_commit(pl_atomic_file *af, mode_t mode, pl_error *err)
     }
     close(af->fd);
     af->fd = -1;
-    untrack();
     pthread_mutex_lock(&open_lock);
     list_del(af);
     pthread_mutex_unlock(&open_lock);

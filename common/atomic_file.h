@@ -76,8 +76,4 @@ int pl_atomic_symlink(int dirfd, const char *name, const char *target,
  * later pl_atomic_open (CODE_UNAVAILABLE): the process is stopping. */
 void pl_atomic_remove_all(void (*report)(const char *label, uint64_t bytes));
 
-/* For single-threaded programs (the CLI): on SIGINT, SIGTERM or SIGHUP,
- * remove the temporary being written, then die of the signal as usual. */
-void pl_atomic_cleanup_on_signals(void);
-
 #endif

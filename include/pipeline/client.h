@@ -359,9 +359,11 @@ PL_EXPORT int pl_client_get_dir(pl_client *c, const char *remotedir,
                                 const char *localdir, const pl_transfer_opts *o,
                                 pl_transfer_result *r, pl_error *err);
 
-/* For single-threaded programs: on SIGINT, SIGTERM or SIGHUP, remove the
- * temporary file a get call is writing, then die of the signal as usual.
- * Installs signal handlers; call it once, before the transfers. */
+/* On SIGINT, SIGTERM or SIGHUP: remove the temporary files get calls are
+ * writing, give the directories a get-dir holds at 0700 (awaiting their
+ * contents) their modes, then die of the signal as usual. It blocks those
+ * signals and takes them in a thread of its own: call it once, before
+ * the transfers and before starting threads (they inherit the mask). */
 PL_EXPORT void pl_client_cleanup_on_signals(void);
 
 #ifdef __cplusplus

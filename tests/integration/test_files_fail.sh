@@ -119,6 +119,45 @@ for transport in unix tcp; do
     check "... and the local destination is untouched" \
         test "$(cat "$L/got")" = "older local"
 
+    # ---- ... and through a directory receive ----
+    # ro and deep lack u+w: they are held at 0700 until their contents
+    # have arrived, and must get 555 even when the client is stopped.
+    mkdir -p "$R/tree/ro/deep"
+    big_source "$R/tree/ro/deep/big5"
+    chmod 555 "$R/tree/ro/deep" "$R/tree/ro"
+    "$PIPELINE_BIN" -c "$CONF" recv-dir -q "$R/tree" "$L/tree" &
+    client=$!
+    check "recv-dir under way: the client writes a temporary" \
+        stop_when_under_way "$client"
+    check "... in a directory held at 0700 meanwhile" \
+        test "$(stat -c %a "$L/tree/ro/deep")" = 700
+    kill -TERM "$client"
+    kill -CONT "$client"
+    rc=0
+    wait "$client" 2>/dev/null || rc=$?
+    check "SIGTERM: recv-dir dies of it (status $rc)" test "$rc" = 143
+    check "... removes its temporary" no_temporary "$L/tree"
+    check "... and gives the held directories their modes" \
+        test "$(stat -c %a "$L/tree/ro") $(stat -c %a "$L/tree/ro/deep")" = "555 555"
+    chmod -R u+w "$L/tree" "$R/tree"
+    rm -rf "$L/tree" "$R/tree"
+
+    # A stop signal ignored when the client started (nohup's HUP) stays
+    # ignored: the receive goes on to the end.
+    big_source "$R/big6"
+    (
+        trap '' HUP
+        exec "$PIPELINE_BIN" -c "$CONF" recv-file -q "$R/big6" "$L/got6"
+    ) &
+    client=$!
+    wait_for 20 temporary_has "$L" 0
+    kill -HUP "$client"
+    rc=0
+    wait "$client" 2>/dev/null || rc=$?
+    check "an ignored SIGHUP does not stop recv-file (exit $rc)" test "$rc" = 0
+    check "... which completes" test "$(stat -c %s "$L/got6" 2>/dev/null)" = 1073741824
+    rm -f "$R/big6" "$L/got6"
+
     big_source "$R/big4"
     "$PIPELINE_BIN" -c "$CONF" recv-file -q "$R/big4" "$L/got" &
     client=$!
