@@ -7,6 +7,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* The options both directions take. */
+#define DIR_OPTIONS                                                            \
+    "  -p, --preserve         keep the modification times of files, links "    \
+    "and\n"                                                                    \
+    "                         directories (without -p everything gets the\n"   \
+    "                         time it was written, as with cp -r and scp "     \
+    "-r)\n"                                                                    \
+    "  --checksum             compare a SHA-256 of every file on both ends;\n" \
+    "                         print them (sha256sum format)\n"
+
 static const char send_usage[] =
     "Usage: pipeline send-dir [OPTIONS] --localdir LOCAL --remotedir "
     "REMOTE\n"
@@ -18,16 +28,8 @@ static const char send_usage[] =
     "with their permission bits; other file types are skipped with a "
     "warning.\n\n"
     "  --localdir LOCAL       the directory to send\n"
-    "  --remotedir REMOTE     where its contents go in the enclave\n"
-    "  -p, --preserve         keep the modification times of files, links "
-    "and\n"
-    "                         directories (without -p everything gets the time "
-    "it "
-    "was\n"
-    "                         written, as with cp -r and scp -r)\n"
-    "  --checksum             compare a SHA-256 of every file on both ends; "
-    "print them\n"
-    "                         (sha256sum format)\n";
+    "  --remotedir REMOTE     where its contents go in the "
+    "enclave\n" DIR_OPTIONS;
 
 static const char recv_usage[] =
     "Usage: pipeline recv-dir [OPTIONS] --remotedir REMOTE --localdir "
@@ -39,16 +41,7 @@ static const char recv_usage[] =
     "nothing is\n"
     "written through a symbolic link.\n\n"
     "  --remotedir REMOTE     the directory in the enclave\n"
-    "  --localdir LOCAL       where its contents go\n"
-    "  -p, --preserve         keep the modification times of files, links "
-    "and\n"
-    "                         directories (without -p everything gets the time "
-    "it "
-    "was\n"
-    "                         written, as with cp -r and scp -r)\n"
-    "  --checksum             compare a SHA-256 of every file on both ends; "
-    "print them\n"
-    "                         (sha256sum format)\n";
+    "  --localdir LOCAL       where its contents go\n" DIR_OPTIONS;
 
 typedef struct ui {
     const char *sub;

@@ -163,18 +163,26 @@ static void send_frame(pl_client *c, pl_frame *f)
     ck_assert_msg(pl_channel_send(&c->ch, f, &err) == 0, "%s", err.msg);
 }
 
-static void put_file_req(pl_client *c, const char *path, size_t len,
-                         int checksum)
+/* mtime may be NULL (no time given). */
+static void put_file_full(pl_client *c, const char *path, size_t len,
+                          int checksum, Pipeline__V1__FileTime *mtime)
 {
     Pipeline__V1__PutFileRequest r = PIPELINE__V1__PUT_FILE_REQUEST__INIT;
     r.path.data = (uint8_t *)path;
     r.path.len = len;
     r.mode = 0644;
     r.checksum = checksum;
+    r.mtime = mtime;
     pl_frame f = PIPELINE__V1__FRAME__INIT;
     f.body_case = PIPELINE__V1__FRAME__BODY_PUT_FILE;
     f.put_file = &r;
     send_frame(c, &f);
+}
+
+static void put_file_req(pl_client *c, const char *path, size_t len,
+                         int checksum)
+{
+    put_file_full(c, path, len, checksum, NULL);
 }
 
 /* mtime may be NULL (no time given). */
@@ -683,15 +691,7 @@ static Pipeline__V1__FileTime *ftime(Pipeline__V1__FileTime *ft, int64_t sec,
 static void put_file_time(pl_client *c, const char *path,
                           Pipeline__V1__FileTime *mtime)
 {
-    Pipeline__V1__PutFileRequest r = PIPELINE__V1__PUT_FILE_REQUEST__INIT;
-    r.path.data = (uint8_t *)path;
-    r.path.len = strlen(path);
-    r.mode = 0644;
-    r.mtime = mtime;
-    pl_frame f = PIPELINE__V1__FRAME__INIT;
-    f.body_case = PIPELINE__V1__FRAME__BODY_PUT_FILE;
-    f.put_file = &r;
-    send_frame(c, &f);
+    put_file_full(c, path, strlen(path), 0, mtime);
 }
 
 /* rel's modification time is sec.nsec. */
